@@ -1,0 +1,168 @@
+"""TaskRegistry: maps a Task state's ``Resource`` (ARN or ARN pattern) to a Python callable.
+
+An instance is passed in (never a module-level dict). Registration is validated at once;
+a miss names what is registered. Sync callables run through ``anyio.to_thread``.
+"""
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from engine.clock import Clock, SystemClock
+from engine.errors import ErrorName, StatesError
+from engine.types import JSON
+
+TaskHandler = Callable[..., Any]
+"""``fn(payload)`` or ``fn(payload, ctx)``; sync or async; returns the task result (JSON)."""
+
+
+@dataclass(slots=True)
+class TaskContext:
+    """What a task handler may know about the call."""
+
+    resource: str
+    state_name: str = ""
+    execution_arn: str = ""
+    task_token: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    heartbeat: Callable[[], Awaitable[None]] | None = None
+    """Handlers of long tasks call this to reset the HeartbeatSeconds timer."""
+    credentials: JSON = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TaskFailure(Exception):
+    """Raised by a handler to fail the task with an exact ASL ``error`` and ``cause``."""
+
+    def __init__(self, error: str, cause: str | None = None) -> None:
+        self.error = error
+        self.cause = cause
+        super().__init__(error if cause is None else f"{error}: {cause}")
+
+
+_ARN_PATTERN = re.compile(r"^(arn:[^\s]+|[A-Za-z0-9_.:*?\-/]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    pattern: str
+    handler: TaskHandler
+    takes_context: bool
+    is_async: bool
+
+
+def _describe(fn: TaskHandler) -> tuple[bool, bool]:
+    """(takes_context, is_async) for a handler, or TypeError when it cannot be called so."""
+    if not callable(fn):
+        raise TypeError(f"task handler must be callable, got {type(fn).__name__}")
+    sig = inspect.signature(fn)
+    positional = [
+        p for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    has_varargs = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
+    if len(positional) not in (1, 2) and not has_varargs:
+        raise TypeError(
+            f"task handler {getattr(fn, '__name__', fn)!r} must take (payload) or (payload, ctx), "
+            f"it takes {len(positional)} required positional arguments"
+        )
+    is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+    return (len(positional) == 2 or has_varargs), is_async
+
+
+class TaskRegistry:
+    """Resource ARN or pattern (``*`` and ``?`` wildcards) -> handler."""
+
+    def __init__(self) -> None:
+        self._exact: dict[str, _Entry] = {}
+        self._patterns: list[_Entry] = []
+        self._fallback: _Entry | None = None
+
+    def register(self, pattern: str, handler: TaskHandler) -> None:
+        """Register ``handler`` for ``pattern``; raises ValueError/TypeError at once when invalid."""
+        if not isinstance(pattern, str) or not pattern or not _ARN_PATTERN.match(pattern):
+            raise ValueError(f"invalid resource pattern: {pattern!r}")
+        if pattern in self._exact or any(e.pattern == pattern for e in self._patterns):
+            raise ValueError(f"a handler is already registered for {pattern!r}")
+        takes_context, is_async = _describe(handler)
+        entry = _Entry(pattern, handler, takes_context, is_async)
+        if any(ch in pattern for ch in "*?["):
+            self._patterns.append(entry)
+        else:
+            self._exact[pattern] = entry
+
+    def task(self, pattern: str) -> Callable[[TaskHandler], TaskHandler]:
+        """Decorator form of :meth:`register`."""
+        def decorate(fn: TaskHandler) -> TaskHandler:
+            self.register(pattern, fn)
+            return fn
+        return decorate
+
+    def fallback(self, handler: TaskHandler) -> TaskHandler:
+        """Register one handler for every resource nothing else matches."""
+        takes_context, is_async = _describe(handler)
+        self._fallback = _Entry("*", handler, takes_context, is_async)
+        return handler
+
+    @property
+    def patterns(self) -> list[str]:
+        """Every registered pattern, exact ones first."""
+        return [*self._exact, *(e.pattern for e in self._patterns)]
+
+    def _match(self, resource: str) -> _Entry | None:
+        entry = self._exact.get(resource)
+        if entry is not None:
+            return entry
+        for candidate in self._patterns:
+            if fnmatch.fnmatchcase(resource, candidate.pattern):
+                return candidate
+        return self._fallback
+
+    def has(self, resource: str) -> bool:
+        """True when some handler (or the fallback) answers ``resource``."""
+        return self._match(resource) is not None
+
+    def missing_cause(self, resource: str) -> str:
+        """The cause text for a resource nothing answers."""
+        known = ", ".join(self.patterns) or "none"
+        return f"No task handler is registered for resource '{resource}'. Registered: {known}."
+
+    async def invoke(self, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
+        """Run the handler for ``resource``; its exceptions become StatesError (see to_states_error)."""
+        entry = self._match(resource)
+        if entry is None:
+            raise StatesError(ErrorName.TASK_FAILED, self.missing_cause(resource))
+        args: tuple[Any, ...] = (payload, ctx) if entry.takes_context else (payload,)
+        try:
+            if entry.is_async:
+                return await entry.handler(*args)
+            result = await anyio.to_thread.run_sync(lambda: entry.handler(*args))
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        except anyio.get_cancelled_exc_class():
+            raise
+        except StatesError:
+            raise
+        except Exception as exc:  # the one place a callable's exception becomes (error, cause)
+            raise to_states_error(exc) from exc
+
+
+def to_states_error(exc: BaseException) -> StatesError:
+    """The ASL (error, cause) for an exception raised by a task handler.
+
+    TaskFailure gives its error and cause verbatim; any other exception is named by its
+    class (as Lambda reports an unhandled Python exception) with its message as cause.
+    """
+    if isinstance(exc, TaskFailure):
+        return StatesError(exc.error, exc.cause)
+    if isinstance(exc, StatesError):
+        return exc
+    return StatesError(type(exc).__name__, str(exc))

@@ -1,0 +1,66 @@
+"""States.* intrinsic functions: parse a call once into a frozen tree, evaluate it per state.
+
+    call = parse("States.Format('Hello {}', $.name)")      # IntrinsicSyntaxError if invalid
+    evaluate(call, resolve)                                # resolve("$.name") -> "Ann"
+
+``resolve`` takes a path text (``$.a``, ``$$.Execution.Id``, ``$var.x``) and returns its value
+or raises ``engine.asl.paths.PathNotFound``, which ``evaluate`` lets through untouched so the
+caller can name the field in AWS's message. Function failures raise
+``StatesError(States.IntrinsicFailure, <inner message>)``; the interpreter adds the
+"An error occurred while executing the state ..." prefix.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from engine.asl.intrinsics._functions import FUNCTIONS, Env
+from engine.asl.intrinsics._parse import (
+    MAX_NESTING,
+    Arg,
+    Call,
+    IntrinsicSyntaxError,
+    Literal,
+    PathArg,
+    is_intrinsic,
+)
+from engine.asl.intrinsics._parse import parse as _parse
+from engine.types import JSON
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_NESTING",
+    "Arg",
+    "Call",
+    "IntrinsicSyntaxError",
+    "Literal",
+    "PathArg",
+    "evaluate",
+    "is_intrinsic",
+    "parse",
+]
+
+_ARITY = {name: (low, high) for name, (_, low, high) in FUNCTIONS.items()}
+_RNG = random.Random()
+
+
+def parse(text: str) -> Call:
+    """Parse an intrinsic call (name, arity, literals, paths, nesting up to 10 deep)."""
+    return _parse(text, _ARITY)
+
+
+def evaluate(call: Call, resolve: Callable[[str], JSON], *, rng: random.Random | None = None) -> JSON:
+    """Evaluate a parsed call; arguments left to right, innermost calls first."""
+    args = [_argument(arg, resolve, rng) for arg in call.args]
+    function = FUNCTIONS[call.name][0]
+    first = call.args[0] if call.args else None
+    pieces = first.pieces if isinstance(first, Literal) else None
+    return function(args, Env(call.name, rng or _RNG, pieces))
+
+
+def _argument(arg: Arg, resolve: Callable[[str], JSON], rng: random.Random | None) -> JSON:
+    if isinstance(arg, Literal):
+        return arg.value
+    if isinstance(arg, PathArg):
+        return resolve(arg.path)
+    return evaluate(arg, resolve, rng=rng)

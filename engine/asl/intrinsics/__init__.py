@@ -5,9 +5,9 @@
 
 ``resolve`` takes a path text (``$.a``, ``$$.Execution.Id``, ``$var.x``) and returns its value
 or raises ``engine.asl.paths.PathNotFound``, which ``evaluate`` lets through untouched so the
-caller can name the field in AWS's message. Function failures raise
-``StatesError(States.IntrinsicFailure, <inner message>)``; the interpreter adds the
-"An error occurred while executing the state ..." prefix.
+caller can name the field in AWS's message. A rejected argument raises
+``StatesError("States.Runtime", "Invalid arguments in States.<Name>")`` as AWS does; the
+interpreter adds the "An error occurred while executing the state ..." prefix.
 """
 from __future__ import annotations
 

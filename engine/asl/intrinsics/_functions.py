@@ -1,12 +1,13 @@
 """The States.* functions: one function per intrinsic, wired in one {name: fn} table.
 
 Each function takes the evaluated arguments and an ``Env`` and returns the JSON result, or
-raises ``StatesError(States.IntrinsicFailure, <message>)``. Input rules quote the AWS
-developer guide ("Intrinsic functions for JSONPath states"); results were checked against
-the intrinsic-functions conformance cases recorded on AWS.
+raises through ``_fail``. Input rules quote the AWS developer guide ("Intrinsic functions for
+JSONPath states"); results were checked against the intrinsic-functions conformance cases.
 
-The failure messages below are our own wording: no AWS recording of an intrinsic runtime
-failure was available. They all come from ``_fail`` so they can be corrected in one place.
+AWS: a rejected argument fails the state with ``States.Runtime`` and the inner cause
+``Invalid arguments in States.<Name>`` and nothing more (observed on AWS for Base64Encode /
+Base64Decode by ministackorg/ministack#1360; no recording shows any other wording, so every
+function uses it). Our reason is attached as an exception note, for tracebacks only.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import random
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,14 +36,10 @@ MAX_ARRAY_RANGE = 1000
 """AWS: "The newly generated array can't contain more than 1000 items"."""
 MAX_STRING_CHARS = 10_000
 """AWS: Base64Encode/Base64Decode/Hash input "can't exceed 10,000 characters"."""
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 HASH_ALGORITHMS: Mapping[str, str] = {
     "MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512",
 }
-SHALLOW_ONLY = (
-    "Currently, Step Functions only supports the shallow merging mode; "
-    "therefore, you must specify the boolean value as false."
-)
-"""AWS docs, States.JsonMerge input validation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +58,9 @@ Function = Callable[[Sequence[JSON], Env], JSON]
 
 
 def _fail(env: Env, reason: str) -> StatesError:
-    return StatesError(ErrorName.INTRINSIC_FAILURE, f"Invalid arguments in {env.name}: {reason}")
+    error = StatesError(ErrorName.RUNTIME, f"Invalid arguments in {env.name}")
+    error.add_note(reason)
+    return error
 
 
 def _kind(value: JSON) -> str:
@@ -144,7 +144,9 @@ def states_json_merge(args: Sequence[JSON], env: Env) -> JSON:
     if not isinstance(deep, bool):
         raise _fail(env, f"argument 3 must be a boolean, got {_kind(deep)}")
     if deep:
-        raise StatesError(ErrorName.INTRINSIC_FAILURE, SHALLOW_ONLY)
+        # AWS docs: "Currently, Step Functions only supports the shallow merging mode;
+        # therefore, you must specify the boolean value as false."
+        raise _fail(env, "argument 3 must be false: only the shallow merging mode exists")
     for position, value in ((1, first), (2, second)):
         if not isinstance(value, dict):
             raise _fail(env, f"argument {position} must be an object, got {_kind(value)}")
@@ -222,11 +224,13 @@ def states_base64_encode(args: Sequence[JSON], env: Env) -> JSON:
 
 
 def states_base64_decode(args: Sequence[JSON], env: Env) -> JSON:
-    """The UTF-8 text of Base64 data."""
+    """The UTF-8 text of Base64 data; padding may be left out (AWS: ``'aGVsbG8'`` is ``hello``)."""
     text = _limited(env, args[0], 1)
+    if not _BASE64.fullmatch(text) or len(text.rstrip("=")) % 4 == 1:
+        raise _fail(env, "argument 1 is not valid Base64")
     try:
-        data = base64.b64decode(text.encode(), validate=True)
-    except (binascii.Error, UnicodeEncodeError):
+        data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error:
         raise _fail(env, "argument 1 is not valid Base64") from None
     return data.decode("utf-8", errors="replace")
 

@@ -36,6 +36,7 @@ MAX_ARRAY_RANGE = 1000
 """AWS: "The newly generated array can't contain more than 1000 items"."""
 MAX_STRING_CHARS = 10_000
 """AWS: Base64Encode/Base64Decode/Hash input "can't exceed 10,000 characters"."""
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 HASH_ALGORITHMS: Mapping[str, str] = {
     "MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512",
@@ -92,6 +93,15 @@ def _rounded(env: Env, value: JSON, position: int) -> int:
     return java_round(value)
 
 
+def _int32(env: Env, value: JSON, position: int) -> int:
+    """A rounded number within Java's int range (AWS docs for MathAdd and MathRandom:
+    "integer values in the range of -2147483648 and 2147483647")."""
+    number = _rounded(env, value, position)
+    if not INT_MIN <= number <= INT_MAX:
+        raise _fail(env, f"argument {position} is outside the 32-bit integer range: {number}")
+    return number
+
+
 def _integer(env: Env, value: JSON, position: int) -> int:
     """An integral number; ``2.0`` counts, ``2.5`` does not."""
     if not is_number(value) or (isinstance(value, float) and not value.is_integer()):
@@ -125,8 +135,6 @@ def states_format(args: Sequence[JSON], env: Env) -> JSON:
 def states_string_to_json(args: Sequence[JSON], env: Env) -> JSON:
     """Parse a JSON text; AWS answers null for an empty or blank string (test_string_to_json)."""
     text = _string(env, args[0], 1)
-    if not text.strip():
-        return None
     try:
         return parse_json_text(text)
     except ValueError:
@@ -249,19 +257,20 @@ def states_hash(args: Sequence[JSON], env: Env) -> JSON:
 
 def states_math_random(args: Sequence[JSON], env: Env) -> JSON:
     """An integer in [start, end); a seed makes it repeatable (Java ``Random``)."""
-    start, end = _rounded(env, args[0], 1), _rounded(env, args[1], 2)
+    start, end = _int32(env, args[0], 1), _int32(env, args[1], 2)
     if end <= start:
         raise _fail(env, f"argument 2 ({end}) must be greater than argument 1 ({start})")
-    if len(args) == 3 and end - start < 1 << 31:
-        return start + JavaRandom(_rounded(env, args[2], 3)).next_int(end - start)
-    if len(args) == 3:
-        return random.Random(_rounded(env, args[2], 3)).randrange(start, end)
-    return env.rng.randrange(start, end)
+    if len(args) == 2:
+        return env.rng.randrange(start, end)
+    generator = JavaRandom(_int32(env, args[2], 3))
+    if end - start <= INT_MAX:
+        return start + generator.next_int(end - start)
+    return start + generator.next_int(INT_MAX) * (end - start) // INT_MAX
 
 
 def states_math_add(args: Sequence[JSON], env: Env) -> JSON:
     """The sum of two numbers, each rounded to the nearest integer first (AWS: 1.49 + 1.5 = 3)."""
-    return _rounded(env, args[0], 1) + _rounded(env, args[1], 2)
+    return _int32(env, args[0], 1) + _int32(env, args[1], 2)
 
 
 def states_string_split(args: Sequence[JSON], env: Env) -> JSON:

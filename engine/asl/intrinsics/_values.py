@@ -70,17 +70,34 @@ def java_double(value: float) -> str:
 
 
 def to_json_text(value: JSON) -> str:
-    """Compact JSON as AWS writes it (``[1,2]``, ``{"a":1}``, non-ASCII kept)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON as AWS writes it (``[1,2]``, ``{"a":1}``, non-ASCII kept, ``1.0E20``)."""
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, list):
+        return "[" + ",".join(map(to_json_text, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{to_json_text(k)}:{to_json_text(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _reject_constant(name: str) -> JSON:
     raise ValueError(f"invalid JSON constant {name}")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def parse_json_text(text: str) -> JSON:
-    """Strict JSON (no NaN/Infinity); raises ValueError."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """The first JSON value of ``text`` (Jackson ``readTree``); None for blank text.
+
+    AWS: States.StringToJson of "" and " " is null (test_string_to_json), which is what
+    Jackson's ``readTree`` answers; like it, text after the first value is ignored.
+    Raises ValueError (NaN and Infinity are not JSON).
+    """
+    stripped = text.lstrip(" \t\n\r")
+    if not stripped:
+        return None
+    return _DECODER.raw_decode(stripped)[0]
 
 
 class JavaRandom:

@@ -185,6 +185,8 @@ RESULTS = [
     ("States.StringToJson($.v)", {"v": '"HelloWorld"'}, "HelloWorld"),
     ("States.StringToJson($.v)", {"v": '[1, 2, "HelloWorld"]'}, [1, 2, "HelloWorld"]),
     ("States.StringToJson('{\"a\": {\"b\": 1}}')", None, {"a": {"b": 1}}),
+    ("States.StringToJson($.v)", {"v": " [1] x"}, [1]),
+    ("States.StringToJson($.v)", {"v": "\n 2.50 "}, 2.5),
     # States.JsonToString (AWS: test_json_to_string)
     ("States.JsonToString($.v)", {"v": None}, "null"),
     ("States.JsonToString($.v)", {"v": 1.1}, "1.1"),
@@ -192,6 +194,7 @@ RESULTS = [
     ("States.JsonToString($.v)", {"v": [1, 2, "HelloWorld"]}, '[1,2,"HelloWorld"]'),
     ("States.JsonToString($.v)", {"v": OBJ}, '{"Arg1":1,"Arg2":[]}'),
     ("States.JsonToString($.v)", {"v": "é/"}, '"é/"'),
+    ("States.JsonToString($.v)", {"v": {"a": [1e20, 2.0, -0.0, "\n"]}}, '{"a":[1.0E20,2.0,-0.0,"\\n"]}'),
     # States.Array (AWS: test_array_0, test_array_2)
     ("States.Array()", None, []),
     ("States.Array($.a, $.b)", {"a": None, "b": OBJ}, [None, OBJ]),
@@ -259,6 +262,8 @@ RESULTS = [
     ("States.MathAdd($.a, $.b)", {"a": -2.5, "b": 0}, -2),
     ("States.MathAdd($.a, $.b)", {"a": -1.5, "b": -1.51}, -3),
     ("States.MathAdd($.a, -1)", {"a": 3.5}, 3),
+    ("States.MathAdd(2147483647, -2147483648)", None, -1),
+    ("States.MathAdd(2147483647, 2147483647)", None, 4294967294),
     # States.StringSplit (AWS: test_string_split, test_string_split_context_object)
     ("States.StringSplit($.s, $.d)", {"s": " , ", "d": ","}, [" ", " "]),
     ("States.StringSplit($.s, $.d)", {"s": ",,,,", "d": ","}, []),
@@ -309,6 +314,9 @@ def test_math_random_with_a_seed_repeats_java_random() -> None:
     assert run("States.MathRandom(0, 10, 42)") == 0
     assert run("States.MathRandom($.s, $.e, $.seed)", {"s": 5, "e": 999, "seed": 3}) == 5 + JavaRandom(3).next_int(994)
     assert run("States.MathRandom(12.5, 44.51, 3.4)") == run("States.MathRandom(13, 45, 3)")
+    wide = run("States.MathRandom(-2147483648, 2147483647, 1)")
+    assert -(2**31) <= wide < 2**31 - 1
+    assert wide == run("States.MathRandom(-2147483648, 2147483647, 1)")
 
 
 def test_uuid_is_a_random_version_4_uuid() -> None:
@@ -371,6 +379,12 @@ FAILURES = [
     ("States.MathRandom('1', 5)", None, "States.MathRandom", "argument 1 must be a number, got string"),
     ("States.MathRandom(1, 5, null)", None, "States.MathRandom", "argument 3 must be a number, got null"),
     ("States.MathAdd($.a, 1)", {"a": "1"}, "States.MathAdd", "argument 1 must be a number, got string"),
+    ("States.MathAdd(2147483648, 1)", None, "States.MathAdd",
+     "argument 1 is outside the 32-bit integer range: 2147483648"),
+    ("States.MathAdd(1, -2147483648.6)", None, "States.MathAdd",
+     "argument 2 is outside the 32-bit integer range: -2147483649"),
+    ("States.MathRandom(0, 3000000000)", None, "States.MathRandom",
+     "argument 2 is outside the 32-bit integer range: 3000000000"),
     ("States.MathAdd(1, $.b)", {"b": [1]}, "States.MathAdd", "argument 2 must be a number, got array"),
     ("States.StringSplit($.s, ',')", {"s": 1}, "States.StringSplit", "argument 1 must be a string, got number"),
     ("States.StringSplit('a', $.d)", {"d": None}, "States.StringSplit", "argument 2 must be a string, got null"),

@@ -7,7 +7,9 @@
 or raises ``engine.asl.paths.PathNotFound``, which ``evaluate`` lets through untouched so the
 caller can name the field in AWS's message. A rejected argument raises
 ``StatesError("States.Runtime", "Invalid arguments in States.<Name>")`` as AWS does; the
-interpreter adds the "An error occurred while executing the state ..." prefix.
+interpreter adds the "An error occurred while executing the state ..." prefix. Results may share structure with
+values ``resolve`` returned (``States.Array($.a)`` holds the input's own ``$.a``): treat them
+as read-only or copy before mutating.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ __all__ = [
     "evaluate",
     "is_intrinsic",
     "parse",
+    "referenced_paths",
 ]
 
 _ARITY = {name: (low, high) for name, (_, low, high) in FUNCTIONS.items()}
@@ -56,6 +59,20 @@ def evaluate(call: Call, resolve: Callable[[str], JSON], *, rng: random.Random |
     first = call.args[0] if call.args else None
     pieces = first.pieces if isinstance(first, Literal) else None
     return function(args, Env(call.name, rng or _RNG, pieces))
+
+
+def referenced_paths(call: Call) -> tuple[str, ...]:
+    """Every path argument of the call and its nested calls, left to right.
+
+    For static checks (path syntax, references to undefined variables such as ``$x``).
+    """
+    found: list[str] = []
+    for arg in call.args:
+        if isinstance(arg, PathArg):
+            found.append(arg.path)
+        elif isinstance(arg, Call):
+            found.extend(referenced_paths(arg))
+    return tuple(found)
 
 
 def _argument(arg: Arg, resolve: Callable[[str], JSON], rng: random.Random | None) -> JSON:

@@ -71,7 +71,9 @@ def _kind(value: JSON) -> str:
         return "boolean"
     if is_number(value):
         return "number"
-    return {str: "string", list: "array", dict: "object"}[type(value)]
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _array(env: Env, value: JSON, position: int) -> list[JSON]:

@@ -17,6 +17,7 @@ from engine.asl.intrinsics import (
     evaluate,
     is_intrinsic,
     parse,
+    referenced_paths,
 )
 from engine.asl.intrinsics._values import JavaRandom, java_double, java_round, json_equal, to_text
 from engine.errors import StatesError
@@ -135,6 +136,12 @@ def test_parse_rejects(text: str, message: str) -> None:
 
 def test_ten_nested_calls_are_allowed() -> None:
     assert run(_nested(10)) == [[[[[[[[[[]]]]]]]]]]
+
+
+def test_referenced_paths() -> None:
+    call = parse("States.Format('{} {}', $.a, States.Array($$.Map.Item.Value, 1, $var.x[0]), $)")
+    assert referenced_paths(call) == ("$.a", "$$.Map.Item.Value", "$var.x[0]", "$")
+    assert referenced_paths(parse("States.UUID()")) == ()
 
 
 @pytest.mark.parametrize(("text", "expected"), [

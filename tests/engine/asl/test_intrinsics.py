@@ -453,3 +453,18 @@ def test_java_random_matches_java() -> None:
     assert [generator.next_int(10) for _ in range(5)] == [0, 3, 8, 4, 0]
     generator = JavaRandom(-7)
     assert all(0 <= generator.next_int(16) < 16 for _ in range(20))
+
+
+def test_the_definitions_aws_rejects_for_illegal_escapes_do_not_parse(shared_dir) -> None:
+    # AWS: SCHEMA_VALIDATION_FAILED "The value for the field 'parsed.$' must be a valid JSONPath
+    # or a valid intrinsic function call" for these two recorded definitions.
+    texts = []
+    for path in sorted((shared_dir / "conformance/asl/cases").glob("*ILLEGAL_INTRINSIC_FUNCTION*.json")):
+        case = json.loads(path.read_text())
+        texts.append(case["definition"]["States"]["IntrinsicEscape"]["Parameters"]["parsed.$"])
+    assert len(texts) == 2
+    for text in texts:
+        assert is_intrinsic(text)
+        with pytest.raises(IntrinsicSyntaxError) as info:
+            parse(text)
+        assert info.value.message.startswith("invalid escape sequence in string literal at position ")

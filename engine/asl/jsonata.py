@@ -1,0 +1,415 @@
+"""JSONata for ASL: the one adapter around jsonata-python, AWS's extra functions, AWS's wording.
+
+    expr = compile("{% $states.input.a + $x %}")          # ValueError on a syntax error
+    expr.evaluate({"input": {"a": 1}}, {"x": 2})            # 3 (UNDEFINED when nothing)
+    compile_template({"r": "{% $x %}"}, field="Output").render(states, variables)
+
+Failures raise ``StatesError("States.QueryEvaluationError", <inner message>)``; the interpreter
+adds the "An error occurred while executing the state ..." prefix.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from jsonata.jexception import JException
+from jsonata.jsonata import Jsonata
+from jsonata.utils import Utils
+
+from engine.errors import ErrorName, StatesError
+from engine.types import JSON
+
+__all__ = [
+    "UNDEFINED",
+    "Expression",
+    "Template",
+    "compile",
+    "compile_template",
+    "is_expression",
+    "type_name",
+]
+
+
+class _Undefined:
+    """JSONata's "nothing": an expression that selected no value."""
+
+    _instance: _Undefined | None = None
+
+    def __new__(cls) -> _Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNDEFINED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Final = _Undefined()
+_NULL: Final = Utils.NULL_VALUE
+QUERY_EVALUATION_ERROR: Final = ErrorName.QUERY_EVALUATION_ERROR.value
+
+
+def is_expression(value: JSON) -> bool:
+    """True for a string written ``{% ... %}`` (no space allowed outside the delimiters)."""
+    return isinstance(value, str) and len(value) >= 4 and value.startswith("{%") and value.endswith("%}")
+
+
+def _inner(text: str) -> str:
+    return text[2:-2].strip() if is_expression(text) else text.strip()
+
+
+# ---------------------------------------------------------------- messages
+
+_PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
+
+
+def _error_message(err: JException) -> str:
+    """The message jsonata-js gives for ``err``: ``{{x}}`` as JSON text, ``{{{x}}}`` raw."""
+    template = JException.error_codes.get(err.error)
+    if template is None:
+        return str(err)
+    args = [err.current, err.expected] + ([err.extra] if err.extra is not None else [])
+    position = iter(range(len(args)))
+
+    def fill(match: re.Match[str]) -> str:
+        index = next(position, None)
+        value = args[index] if index is not None else None
+        if match.group(1) is not None:
+            return "" if value is None else str(value)
+        return _js_stringify(value)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def _js_stringify(value: Any) -> str:
+    if value is None:
+        return "undefined"
+    try:
+        return json.dumps(_to_json(value), separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _evaluation_failure(err: Exception) -> str:
+    if isinstance(err, JException):
+        return f"{err.error}: {_error_message(err)}"
+    if isinstance(err, _FunctionError):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def type_name(value: JSON) -> str:
+    """The JSON type name AWS uses in messages: null, boolean, number, string, array, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _compact(value: JSON) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- values in and out
+
+
+def _to_jsonata(value: JSON) -> Any:
+    """JSON null becomes jsonata-python's NULL_VALUE (its None means undefined); copies containers."""
+    if value is None:
+        return _NULL
+    if isinstance(value, dict):
+        return {key: _to_jsonata(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_jsonata(item) for item in value]
+    return value
+
+
+def _to_json(value: Any) -> JSON:
+    """A jsonata-python result as plain JSON; undefined (None) and functions become UNDEFINED."""
+    if value is None or Utils.is_function(value) or _is_lambda(value):
+        return UNDEFINED
+    if value is _NULL:
+        return None
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            converted = _to_json(item)
+            if converted is not UNDEFINED:
+                out[key] = converted
+        return out
+    if isinstance(value, list):
+        items = (_to_json(item) for item in value)
+        return [item for item in items if item is not UNDEFINED]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        # AWS (jsonata-js): every number is a double, whole ones print without a fraction.
+        return int(value)
+    return value
+
+
+def _is_lambda(value: Any) -> bool:
+    return type(value).__name__ == "Symbol"
+
+
+# ---------------------------------------------------------------- AWS's extra functions
+
+
+class _FunctionError(Exception):
+    """A failure inside one of AWS's extra functions; str() is the whole message."""
+
+
+def _partition(array: Any, size: Any) -> Any:
+    items = list(array) if isinstance(array, list) else [array]
+    if not isinstance(size, (int, float)) or isinstance(size, bool) or size <= 0 or int(size) != size:
+        raise _FunctionError("Invalid arguments in $partition: chunk size must be a positive integer")
+    step = int(size)
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+_RANGE_LIMIT: Final = 1000
+
+
+def _range(start: Any, end: Any, step: Any) -> Any:
+    if any(not _is_integer(v) for v in (start, end, step)) or step == 0:
+        raise _FunctionError("Invalid arguments in $range: start, end and step must be integers, step not 0")
+    start, end, step = int(start), int(end), int(step)
+    stop = end + (1 if step > 0 else -1)
+    count = max(0, (stop - start + step - (1 if step > 0 else -1)) // step)
+    if count > _RANGE_LIMIT:
+        raise _FunctionError(f"Invalid arguments in $range: the result would have more than {_RANGE_LIMIT} items")
+    return list(range(start, stop, step))
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
+
+
+_HASHES: Final = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def _hash(data: Any, algorithm: Any) -> Any:
+    if algorithm not in _HASHES:
+        supported = ", ".join(_HASHES)
+        raise _FunctionError(f"Invalid arguments in $hash: the algorithm must be one of {supported}")
+    return hashlib.new(_HASHES[algorithm], data.encode("utf-8")).hexdigest()
+
+
+_RNG: Final = random.Random()
+_LCG_MULTIPLIER: Final = 0x5DEECE66D
+_LCG_MASK: Final = (1 << 48) - 1
+
+
+def _random(seed: Any = None) -> Any:
+    if seed is None:
+        return _RNG.random()
+    if not _is_integer(seed):
+        raise _FunctionError("Invalid arguments in $random: the seed must be an integer")
+    return _java_random_double(int(seed))
+
+
+def _java_random_double(seed: int) -> float:
+    """``new java.util.Random(seed).nextDouble()``: AWS's seeded $random (seed 42 -> 0.7275636800328681)."""
+    state = (seed ^ _LCG_MULTIPLIER) & _LCG_MASK
+
+    def next_bits(bits: int) -> int:
+        nonlocal state
+        state = (state * _LCG_MULTIPLIER + 0xB) & _LCG_MASK
+        return state >> (48 - bits)
+
+    high = next_bits(26)
+    return ((high << 27) + next_bits(27)) * 2.0**-53
+
+
+def _uuid() -> Any:
+    return str(uuid.uuid4())
+
+
+def _parse(text: Any) -> Any:
+    try:
+        value = json.loads(text)
+    except ValueError as err:
+        raise _FunctionError(f"Invalid arguments in $parse: {err}") from None
+    return _to_jsonata(value)
+
+
+_EXTRAS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
+    ("partition", _partition, "<an:a>"),
+    ("range", _range, "<nnn:a>"),
+    ("hash", _hash, "<ss:s>"),
+    ("random", _random, "<n?:n>"),
+    ("uuid", _uuid, "<:s>"),
+    ("parse", _parse, "<s:x>"),
+)
+
+
+def _install_extras(engine: Jsonata) -> None:
+    for name, function, signature in _EXTRAS:
+        engine.register_function(name, Jsonata.JFunction(Jsonata.JLambda(function), signature))
+    # AWS: "$eval is not available; use $parse instead" (Step Functions JSONata docs).
+    engine.register_function("eval", None)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Expression:
+    """One parsed JSONata expression; ``source`` is the text between ``{%`` and ``%}``, stripped."""
+
+    source: str
+    _engine: Jsonata
+
+    def evaluate(self, states: Mapping[str, JSON], variables: Mapping[str, JSON], *, field: str | None = None) -> JSON:
+        """The value, or UNDEFINED; a failure raises StatesError(QueryEvaluationError)."""
+        bindings = {name: _to_jsonata(value) for name, value in variables.items()}
+        bindings["states"] = _to_jsonata(dict(states))
+        return self._run(bindings, field)
+
+    def _run(self, bindings: dict[str, Any], field: str | None) -> JSON:
+        # jsonata-python evaluates on the instance last built in this thread ($now, $millis read its
+        # clock), so make this expression's engine the current one.
+        Jsonata.CURRENT.jsonata = self._engine
+        try:
+            raw = self._engine.evaluate(None, bindings)
+        except RecursionError:
+            raise self._failure(field, "D1011: " + JException.error_codes["D1011"]) from None
+        except Exception as err:  # noqa: BLE001 - any library failure is the expression's error
+            raise self._failure(field, _evaluation_failure(err)) from None
+        return _to_json(raw)
+
+    def _failure(self, field: str | None, detail: str) -> StatesError:
+        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} threw an error during evaluation. {detail}")
+
+    def _subject(self, field: str | None) -> str:
+        where = f" specified for the field '{field}'" if field is not None else ""
+        return f"The JSONata expression '{self.source}'{where}"
+
+    def undefined_error(self, field: str | None) -> StatesError:
+        """AWS's error for an expression that returned nothing."""
+        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} returned nothing (undefined).")
+
+    def type_error(self, field: str | None, expected: str, value: JSON) -> StatesError:
+        """AWS's error for a result of the wrong type (``expected`` e.g. 'array')."""
+        return StatesError(
+            QUERY_EVALUATION_ERROR,
+            f"{self._subject(field)} returned an unexpected result type. "
+            f"Expected '{expected}', but was '{type_name(value)}' for value: {_compact(value)}",
+        )
+
+
+def compile(text: str) -> Expression:  # noqa: A001 - the contract's name
+    """Parse ``{% expr %}`` (or a bare expression) once; ValueError(jsonata-js message) if invalid."""
+    source = _inner(text)
+    try:
+        engine = Jsonata(source)
+    except JException as err:
+        raise ValueError(_error_message(err)) from None
+    except (RecursionError, ValueError, TypeError, IndexError) as err:
+        raise ValueError(str(err)) from None
+    if engine.errors:
+        raise ValueError(str(engine.errors[0]))
+    engine.set_output_convert_nulls(False)
+    _install_extras(engine)
+    return Expression(source, engine)
+
+
+# ---------------------------------------------------------------- templates
+
+_TYPE_CHECKS: Final[Mapping[str, Callable[[JSON], bool]]] = {
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: _is_integer(v),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    expression: Expression
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A payload whose ``{% %}`` strings are compiled; everything else is a literal."""
+
+    payload: JSON
+    field: str
+    result_type: str | None = None
+
+    def render(self, states: Mapping[str, JSON], variables: Mapping[str, JSON]) -> JSON:
+        """Evaluate every expression; StatesError(QueryEvaluationError) as AWS words it."""
+        bindings = {name: _to_jsonata(value) for name, value in variables.items()}
+        bindings["states"] = _to_jsonata(dict(states))
+        value = _render(self.payload, bindings)
+        if self.result_type is not None and isinstance(self.payload, _Leaf):
+            if not _TYPE_CHECKS[self.result_type](value):
+                raise self.payload.expression.type_error(self.payload.field, self.result_type, value)
+        return value
+
+    @property
+    def is_constant(self) -> bool:
+        """True when the payload holds no expression."""
+        return not _has_leaf(self.payload)
+
+
+def _render(node: Any, bindings: dict[str, Any]) -> JSON:
+    if isinstance(node, _Leaf):
+        value = node.expression._run(bindings, node.field)
+        if value is UNDEFINED:
+            raise node.expression.undefined_error(node.field)
+        return value
+    if isinstance(node, dict):
+        return {key: _render(item, bindings) for key, item in node.items()}
+    if isinstance(node, list):
+        return [_render(item, bindings) for item in node]
+    return node
+
+
+def _has_leaf(node: Any) -> bool:
+    if isinstance(node, _Leaf):
+        return True
+    if isinstance(node, dict):
+        return any(_has_leaf(item) for item in node.values())
+    if isinstance(node, list):
+        return any(_has_leaf(item) for item in node)
+    return False
+
+
+def compile_template(payload: JSON, *, field: str, result_type: str | None = None) -> Template:
+    """Compile every ``{% %}`` string in ``payload``; ``field`` names it in messages ('Output').
+
+    Nested fields are named ``Output/key``, list items ``Output[0]``. ``result_type`` ('array',
+    'object', 'string', 'number', 'integer', 'boolean') checks the value of a payload that is one
+    expression, as AWS checks ``Items``. A syntax error raises ValueError.
+    """
+    if result_type is not None and result_type not in _TYPE_CHECKS:
+        raise ValueError(f"unknown result type {result_type!r}")
+    return Template(_compile_node(payload, field), field, result_type)
+
+
+def _compile_node(node: JSON, field: str) -> Any:
+    if is_expression(node):
+        return _Leaf(compile(node), field)
+    if isinstance(node, dict):
+        return {key: _compile_node(item, f"{field}/{key}") for key, item in node.items()}
+    if isinstance(node, list):
+        return [_compile_node(item, f"{field}[{index}]") for index, item in enumerate(node)]
+    return node

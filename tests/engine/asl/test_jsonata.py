@@ -1,0 +1,339 @@
+"""engine.asl.jsonata: expressions, templates, AWS's extra functions and error wording."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine.asl import jsonata
+from engine.asl.jsonata import UNDEFINED, compile, compile_template, is_expression
+from engine.errors import StatesError
+
+QEE = "States.QueryEvaluationError"
+STATES = {
+    "input": {
+        "a": 1,
+        "f": 1.5,
+        "s": "text",
+        "n": None,
+        "items": [1, 2, 3],
+        "obj": {"x": {"y": True}},
+        "FunctionInput": {"fst": [0, 1, 2, 3], "snd": 3},
+    },
+    "context": {"Execution": {"Name": "run-1"}, "State": {"Name": "S"}},
+}
+VARIABLES = {"v": 7, "nothing": None, "lst": ["a", "b"], "obj": {"k": "v"}}
+
+
+def evaluate(text: str) -> object:
+    return compile(text).evaluate(STATES, VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{% $x %}", True),
+        ("{%$x%}", True),
+        ("{% %}", True),
+        (" {% $x %}", False),
+        ("{% $x %} ", False),
+        ("{% $x", False),
+        ("$x %}", False),
+        ("$states.input", False),
+        ("{%}", False),
+        (1, False),
+        (None, False),
+        (["{% $x %}"], False),
+        ({"a": "{% $x %}"}, False),
+    ],
+)
+def test_is_expression(value: object, expected: bool) -> None:
+    assert is_expression(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% $states.input.a %}", 1),
+        ("{% $states.input.f %}", 1.5),
+        ("{% $states.input.s %}", "text"),
+        ("{% $states.input.n %}", None),
+        ("{% $states.input.items %}", [1, 2, 3]),
+        ("{% $states.input.items[1] %}", 2),
+        ("{% $states.input.obj.x.y %}", True),
+        ("{% $states.context.Execution.Name %}", "run-1"),
+        ("{% $v %}", 7),
+        ("{% $nothing %}", None),
+        ("{% $lst %}", ["a", "b"]),
+        ("{% $obj.k %}", "v"),
+        ("{% $v + $states.input.a %}", 8),
+        ("{% $sum($states.input.items) + $v %}", 13),
+        ("{% 1 / 2 %}", 0.5),
+        ("{% 4 / 2 %}", 2),
+        ("{% 1.0 %}", 1),
+        ("{% 2.5 * 2 %}", 5),
+        ("{% 'a' & 'b' %}", "ab"),
+        ('{% $number("2") %}', 2),
+        ("{% $variable := 1 %}", 1),
+        ("{% ($x := 5; $x * 2) %}", 10),
+        ("{% [] %}", []),
+        ("{% null %}", None),
+        ("{% true %}", True),
+        ("{% {'foo': 'bar'} %}", {"foo": "bar"}),
+        ("{% [$nothing, 1] %}", [None, 1]),
+        ("{% {'k': $nothing} %}", {"k": None}),
+        ("{% [$missing, 1] %}", [1]),
+        ("{% {'k': $missing, 'j': 1} %}", {"j": 1}),
+        ("{% $merge([{'a': 1}, {'b': 2}]) %}", {"a": 1, "b": 2}),
+        ("{% $not($states.input.s = 'text') %}", False),
+        ("{% $states.input.a >= 1 and $states.input.a < 2 %}", True),
+        ("{% $contains('hello$world', /^hello\\$/) %}", True),
+        ("{% $contains('hello$world', /^hello\\ /) %}", False),
+        ("{% $contains(\"hello$world\", /^hello\\$/) %}", True),
+        ("{% $map([1, 2], function($x) { $x * 2 }) %}", [2, 4]),
+        ("{% $string(1) %}", "1"),
+        ("{% $exists($states.input.n) %}", True),
+        ("{% $type($nothing) %}", "null"),
+    ],
+)
+def test_evaluate(text: str, expected: object) -> None:
+    result = evaluate(text)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize("text", ["{% $missing %}", "{% $states.input.nope %}", "{% $states.input.items[9] %}", "{% $sum %}"])
+def test_evaluate_returns_undefined(text: str) -> None:
+    assert evaluate(text) is UNDEFINED
+
+
+def test_compile_accepts_a_bare_expression_and_strips_it() -> None:
+    assert compile("  $v + 1 ").source == "$v + 1"
+    assert compile("{%   $v  %}").source == "$v"
+    assert compile("$v").evaluate(STATES, VARIABLES) == 7
+
+
+def test_evaluate_does_not_mutate_or_share_inputs() -> None:
+    states = {"input": {"list": [1, {"n": None}]}}
+    result = compile("{% $states.input %}").evaluate(states, {})
+    assert result == {"list": [1, {"n": None}]}
+    result["list"].append(2)
+    assert states == {"input": {"list": [1, {"n": None}]}}
+
+
+# AWS wording: INVALID_JSONATA_EXPRESSION diagnostics carry jsonata-js's message (no code).
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{% a[1,2) %}", 'Expected "]", got ","'),
+        ('{% "unterminated %}', "String literal must be terminated by a matching quote"),
+        ("{% 1 + %}", "Unexpected end of expression"),
+        ('{% {"a":} %}', 'The symbol "}" cannot be used as a unary operator'),
+        ("{% %}", "Unexpected end of expression"),
+    ],
+)
+def test_compile_syntax_error(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        compile(text)
+    assert str(info.value) == message
+
+
+# ------------------------------------------------------------------ AWS's extra functions
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 3) %}", [[1, 2, 3], [4, 5, 6], [7, 8, 9]]),
+        ("{% $partition([1, 2, 3, 4], 2) %}", [[1, 2], [3, 4]]),
+        ("{% $partition([0, 1, 2], 2) %}", [[0, 1], [2]]),
+        ("{% $partition([0], 5) %}", [[0]]),
+        ("{% $partition([], 2) %}", []),
+        ("{% $partition($states.input.FunctionInput.fst, $states.input.FunctionInput.snd) %}", [[0, 1, 2], [3]]),
+        ("{% $range(0, 10, 2) %}", [0, 2, 4, 6, 8, 10]),
+        ("{% $range(0, 6, 2) %}", [0, 2, 4, 6]),
+        ("{% $range(0, 5, 2) %}", [0, 2, 4]),
+        ("{% $range(1, 1, 1) %}", [1]),
+        ("{% $range(5, 1, -2) %}", [5, 3, 1]),
+        ("{% $range(1, 5, -1) %}", []),
+        ("{% $hash('input', 'SHA-1') %}", "140f86aae51ab9e1cda9b4254fe98a74eb54c1a1"),
+        ("{% $hash('input', 'MD5') %}", "a43c1b0aa53a0c908810c06ab1ff3967"),
+        (
+            "{% $hash('input', 'SHA-256') %}",
+            "c96c6d5be8d08a12e7b5cdc1b207fa6b2430974c86803d8891675e76fd992c20",
+        ),
+        ("{% $random(42) %}", 0.7275636800328681),
+        ("{% $parse('-0') %}", 0),
+        ("{% $parse('1') %}", 1),
+        ("{% $parse('1.1') %}", 1.1),
+        ("{% $parse('true') %}", True),
+        ("{% $parse('null') %}", None),
+        ('{% $parse(\'"HelloWorld"\') %}', "HelloWorld"),
+        ('{% $parse(\'[1, 2, "HelloWorld", null]\') %}', [1, 2, "HelloWorld", None]),
+        ('{% $parse(\'{"Arg1": 1, "Arg2": []}\') %}', {"Arg1": 1, "Arg2": []}),
+        ('{% $parse(\'{"a": 1}\').a %}', 1),
+    ],
+)
+def test_aws_functions(text: str, expected: object) -> None:
+    result = evaluate(text)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_hash_sha384_and_sha512_are_hex_digests() -> None:
+    assert re.fullmatch("[0-9a-f]{96}", evaluate("{% $hash('x', 'SHA-384') %}"))
+    assert re.fullmatch("[0-9a-f]{128}", evaluate("{% $hash('x', 'SHA-512') %}"))
+
+
+def test_random_and_uuid() -> None:
+    value = evaluate("{% $random() %}")
+    assert isinstance(value, float) and 0 <= value < 1
+    assert evaluate("{% $random(7) %}") == evaluate("{% $random(7) %}")
+    first, second = evaluate("{% $uuid() %}"), evaluate("{% $uuid() %}")
+    assert re.fullmatch("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", first)
+    assert first != second
+
+
+# ------------------------------------------------------------------ evaluation errors
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{% $randomSeeded($states.input.a) %}", "T1006: Attempted to invoke a non-function"),
+        ("{% $eval('1 + 1') %}", "T1006: Attempted to invoke a non-function"),
+        ("{% 'a' + 1 %}", 'T2001: The left side of the "+" operator must evaluate to a number'),
+        ("{% 1 + 'a' %}", 'T2002: The right side of the "+" operator must evaluate to a number'),
+    ],
+)
+def test_evaluation_error(text: str, detail: str) -> None:
+    expression = compile(text)
+    with pytest.raises(StatesError) as info:
+        expression.evaluate(STATES, VARIABLES, field="Output/FunctionResult")
+    assert info.value.error == QEE
+    assert info.value.cause == (
+        f"The JSONata expression '{expression.source}' specified for the field 'Output/FunctionResult' "
+        f"threw an error during evaluation. {detail}"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{% $partition([1, 2], 0) %}",
+        "{% $range(0, 10, 0) %}",
+        "{% $range(0, 5000, 1) %}",
+        "{% $hash('x', 'SHA-999') %}",
+        "{% $random(1.5) %}",
+        "{% $parse('{not json') %}",
+    ],
+)
+def test_aws_function_errors_are_query_evaluation_errors(text: str) -> None:
+    with pytest.raises(StatesError) as info:
+        evaluate(text)
+    assert info.value.error == QEE
+    assert info.value.cause.startswith(f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. ")
+
+
+# ------------------------------------------------------------------ templates
+
+
+def render(payload: object, field: str = "Output", **kw: object) -> object:
+    return compile_template(payload, field=field, **kw).render(STATES, VARIABLES)
+
+
+def test_template_literals_stay_literal() -> None:
+    payload = {
+        "constant_null": None,
+        "constant_int": 0,
+        "constant_float": 0.1,
+        "constant_bool": True,
+        "constant_not_jsonata": " {% states.input %} ",
+        "constant_varpath": "$states.input",
+        "constant_jp": "$.input_value",
+        "constant_jp_input.$": "$",
+        "constant_if": "States.Format('Format:{}', 101)",
+        "constant_lst": [None, 0, 0.1, True, [], {"constant": 0}, " {% states.input %} "],
+        "constant_obj_empty": {},
+    }
+    assert render(payload) == payload
+    assert compile_template(payload, field="Output").is_constant
+
+
+def test_template_evaluates_nested_expressions() -> None:
+    payload = {"a": "{% $v %}", "b": ["x", "{% $states.input.a %}", {"c": "{% $lst[0] %}"}], "d": 2}
+    template = compile_template(payload, field="Arguments")
+    assert not template.is_constant
+    assert template.render(STATES, VARIABLES) == {"a": 7, "b": ["x", 1, {"c": "a"}], "d": 2}
+
+
+def test_template_single_expression_and_scalars() -> None:
+    assert render("{% $states.input.items %}") == [1, 2, 3]
+    assert render(0) == 0
+    assert render(None) is None
+    assert render("string literal") == "string literal"
+    assert render([1, '{% $number("2") %}', 3], field="Items") == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "where"),
+    [
+        ("{% $doesNotExist %}", "Output", "Output"),
+        ({"result": "{% $doesNotExist %}"}, "Output", "Output/result"),
+        ({"result": "{% $doesNotExist %}"}, "Assign", "Assign/result"),
+        ({"a": {"b": ["{% $doesNotExist %}"]}}, "Arguments", "Arguments/a/b[0]"),
+    ],
+)
+def test_template_undefined_names_the_field(payload: object, field: str, where: str) -> None:
+    with pytest.raises(StatesError) as info:
+        render(payload, field=field)
+    assert info.value.error == QEE
+    assert info.value.cause == (
+        f"The JSONata expression '$doesNotExist' specified for the field '{where}' returned nothing (undefined)."
+    )
+
+
+def test_template_evaluation_error_names_the_field() -> None:
+    with pytest.raises(StatesError) as info:
+        render({"FunctionResult": "{% $randomSeeded($states.input.FunctionInput.fst) %}"})
+    assert info.value.cause == (
+        "The JSONata expression '$randomSeeded($states.input.FunctionInput.fst)' specified for the field "
+        "'Output/FunctionResult' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "variables", "message"),
+    [
+        ("null", {}, "Expected 'array', but was 'null' for value: null"),
+        ("1", {}, "Expected 'array', but was 'number' for value: 1"),
+        ("'string'", {}, "Expected 'array', but was 'string' for value: \"string\""),
+        ("$ItemsVar", {"ItemsVar": True}, "Expected 'array', but was 'boolean' for value: true"),
+        ("$ItemsVar", {"ItemsVar": None}, "Expected 'array', but was 'null' for value: null"),
+        ("$ItemsVar", {"ItemsVar": {"foo": "bar"}}, "Expected 'array', but was 'object' for value: {\"foo\":\"bar\"}"),
+    ],
+)
+def test_template_result_type(expression: str, variables: dict[str, object], message: str) -> None:
+    template = compile_template("{% " + expression + " %}", field="Items", result_type="array")
+    with pytest.raises(StatesError) as info:
+        template.render(STATES, variables)
+    assert info.value.error == QEE
+    assert info.value.cause == (
+        f"The JSONata expression '{expression}' specified for the field 'Items' returned an unexpected result type. "
+        + message
+    )
+
+
+def test_template_result_type_accepts_matching_values() -> None:
+    assert compile_template("{% [] %}", field="Items", result_type="array").render(STATES, {}) == []
+    assert compile_template("{% 5 %}", field="TimeoutSeconds", result_type="integer").render(STATES, {}) == 5
+
+
+def test_template_syntax_error_is_value_error() -> None:
+    with pytest.raises(ValueError, match="Unexpected end of expression"):
+        compile_template({"a": ["{% 1 + %}"]}, field="Output")
+
+
+def test_type_name() -> None:
+    names = [jsonata.type_name(v) for v in (None, True, 1, 1.5, "s", [], {})]
+    assert names == ["null", "boolean", "number", "number", "string", "array", "object"]

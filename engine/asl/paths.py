@@ -1,0 +1,525 @@
+"""JSONPath as Step Functions evaluates it (Jayway semantics) and JSONPath-mode input/output processing.
+
+Paths are compiled once (``compile_path``); ``$`` is the state input, ``$$`` the context object
+and ``$name`` a variable. Payload templates (Parameters, ItemSelector, ResultSelector) resolve
+keys ending in ``.$``; ``input_path``/``result_path``/``output_path`` apply the other fields.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonpath_ng import DatumInContext
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext import parse as _parse_jsonpath
+from jsonpath_ng.ext.filter import Filter
+
+from engine.asl import intrinsics
+from engine.asl.intrinsics._values import to_json_text
+from engine.errors import ErrorName, StatesError
+from engine.types import JSON
+
+__all__ = [
+    "Path",
+    "PathNotFound",
+    "Scope",
+    "Template",
+    "compile_path",
+    "compile_template",
+    "dumps",
+    "input_path",
+    "output_path",
+    "result_path",
+]
+
+
+class PathNotFound(Exception):
+    """A definite path that matched nothing; ``detail`` is Jayway's message for it."""
+
+    def __init__(self, path: str, detail: str | None = None) -> None:
+        self.path = path
+        self.detail = detail or f"No results for path: {path}"
+        super().__init__(f"{path}: {self.detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a path can see: ``$`` (input), ``$$`` (context object) and ``$name`` (variables)."""
+
+    input: JSON
+    context: JSON = None
+    variables: Mapping[str, JSON] | None = None
+
+
+def dumps(value: JSON) -> str:
+    """Compact JSON as AWS writes it in history: ``{"a":[1,2]}``, non-ASCII kept, ``1.0E20``."""
+    return to_json_text(value)
+
+
+# --- path syntax --------------------------------------------------------------------------
+# A path compiles to a tuple of steps:
+#   ("prop", names) ("index", ints) ("slice", start, end, step) ("wild",) ("scan", step)
+#   ("filter", jsonpath_ng Filter)
+
+Step = tuple[Any, ...]
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_INTEGER = re.compile(r"\s*-?\d+\s*")
+_QUOTED = re.compile(r"""\s*('((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*(?:,(?=.)|$)""")
+
+
+def _unescape(raw: str) -> str:
+    return re.sub(r"\\(.)", r"\1", raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A compiled JSONPath: ``get`` returns one value (definite path) or a list (indefinite)."""
+
+    text: str
+    root: str
+    """``$`` (input), ``$$`` (context) or the variable name."""
+    steps: tuple[Step, ...]
+    definite: bool
+
+    @property
+    def is_reference(self) -> bool:
+        """A reference path: only single properties and single indexes (ResultPath, Variable)."""
+        return self.definite and all(len(step[1]) == 1 for step in self.steps)
+
+    def get(self, scope: Scope) -> JSON:
+        """The value the path selects; raises PathNotFound when a definite path matches nothing."""
+        found: list[JSON] = []
+        _walk(self.steps, 0, self._start(scope), "$", True, found, self._start(scope))
+        if not self.definite:
+            return found
+        if not found:
+            raise PathNotFound(self.text, f"No results for path: {self.rendered}")
+        return found[0]
+
+    @property
+    def rendered(self) -> str:
+        """Jayway's own rendering of the path (``$['a'][0]``), used in its messages."""
+        return "$" + "".join(_render(step) for step in self.steps)
+
+    def _start(self, scope: Scope) -> JSON:
+        if self.root == "$":
+            return scope.input
+        if self.root == "$$":
+            return scope.context
+        variables = scope.variables or {}
+        if self.root not in variables:
+            raise PathNotFound(self.text, f"No results for path: ${self.root}")
+        return variables[self.root]
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_path(text: str) -> Path:
+    """Compile ``$...``, ``$$...`` or ``$name...``; ValueError(message) when it is not a valid path."""
+    if not isinstance(text, str) or not text.startswith("$"):
+        raise ValueError(f"The path '{text}' must start with '$'")
+    if text.startswith("$$"):
+        root, rest = "$$", text[2:]
+    elif (match := _VARIABLE.match(text)) is not None:
+        root, rest = match.group(1), text[match.end():]
+    else:
+        root, rest = "$", text[1:]
+    steps = _Parser(text, rest).parse()
+    return Path(text, root, steps, _is_definite(steps))
+
+
+def _is_definite(steps: tuple[Step, ...]) -> bool:
+    # Jayway: a property list is definite only as the last step, where it merges into an object.
+    last = len(steps) - 1
+    return all(
+        step[0] in ("prop", "index") and (len(step[1]) == 1 or (step[0] == "prop" and i == last))
+        for i, step in enumerate(steps)
+    )
+
+
+class _Parser:
+    """Jayway's path grammar: ``.name``, ``['a','b']``, ``[0,1]``, ``[1:3]``, ``*``, ``..``, ``[?(...)]``."""
+
+    def __init__(self, text: str, rest: str) -> None:
+        self.text = text
+        self.src = rest
+        self.pos = 0
+
+    def fail(self, why: str) -> ValueError:
+        return ValueError(f"Invalid JSONPath '{self.text}': {why}")
+
+    def parse(self) -> tuple[Step, ...]:
+        steps: list[Step] = []
+        while self.pos < len(self.src):
+            char = self.src[self.pos]
+            if self.src.startswith("..", self.pos):
+                self.pos += 2
+                steps.append(("scan", self.after_scan()))
+            elif char == ".":
+                self.pos += 1
+                steps.append(self.dot_step())
+            elif char == "[":
+                steps.append(self.bracket())
+            else:
+                raise self.fail(f"unexpected character '{char}' at position {self.pos + len(self.text) - len(self.src)}")
+        return tuple(steps)
+
+    def after_scan(self) -> Step:
+        if self.pos < len(self.src) and self.src[self.pos] == "[":
+            return self.bracket()
+        return self.dot_step()
+
+    def dot_step(self) -> Step:
+        start = self.pos
+        while self.pos < len(self.src) and self.src[self.pos] not in ".[( ":
+            self.pos += 1
+        name = self.src[start:self.pos]
+        if self.pos < len(self.src) and self.src[self.pos] in "( ":
+            raise self.fail("functions and blanks are not supported in dot notation")
+        if not name:
+            raise self.fail("empty property name")
+        return ("wild",) if name == "*" else ("prop", (name,))
+
+    def bracket(self) -> Step:
+        end = self.closing()
+        inner = self.src[self.pos + 1:end].strip()
+        self.pos = end + 1
+        if inner.startswith("?"):
+            return ("filter", self.filter(inner))
+        if inner == "*":
+            return ("wild",)
+        if inner.startswith(("'", '"')):
+            return ("prop", self.names(inner))
+        if ":" in inner:
+            return ("slice", *self.slice(inner))
+        parts = inner.split(",")
+        if not inner or not all(_INTEGER.fullmatch(part) for part in parts):
+            raise self.fail(f"invalid bracket expression '[{inner}]'")
+        return ("index", tuple(int(part) for part in parts))
+
+    def closing(self) -> int:
+        """Index of the ``]`` closing the bracket at ``pos`` (quotes and nesting respected)."""
+        depth, quote, i = 0, "", self.pos
+        while i < len(self.src):
+            char = self.src[i]
+            if quote:
+                if char == "\\":
+                    i += 1
+                elif char == quote:
+                    quote = ""
+            elif char in "'\"":
+                quote = char
+            elif char in "[(":
+                depth += 1
+            elif char in "])":
+                depth -= 1
+                if depth == 0 and char == "]":
+                    return i
+            i += 1
+        raise self.fail("unclosed '['")
+
+    def names(self, inner: str) -> tuple[str, ...]:
+        matches = list(_QUOTED.finditer(inner))
+        if not matches or "".join(m.group(0) for m in matches) != inner:
+            raise self.fail(f"invalid property list '[{inner}]'")
+        return tuple(_unescape(m.group(2) if m.group(2) is not None else m.group(3)) for m in matches)
+
+    def slice(self, inner: str) -> tuple[int | None, ...]:
+        parts = inner.split(":")
+        if len(parts) > 3 or not all(p.strip() == "" or _INTEGER.fullmatch(p) for p in parts):
+            raise self.fail(f"invalid slice '[{inner}]'")
+        values = [int(p) if p.strip() else None for p in parts]
+        return tuple(values + [None] * (3 - len(values)))
+
+    def filter(self, inner: str) -> Filter:
+        try:
+            parsed = _parse_jsonpath(f"$[{inner}]")
+        except (JsonPathParserError, JsonPathLexerError, Exception) as error:
+            raise self.fail(f"invalid filter '[{inner}]' ({error})") from None
+        node = getattr(parsed, "right", None)
+        if not isinstance(node, Filter):
+            raise self.fail(f"invalid filter '[{inner}]'")
+        return node
+
+
+def _render(step: Step) -> str:
+    kind = step[0]
+    if kind == "prop":
+        return "[" + ",".join(f"'{name}'" for name in step[1]) + "]"
+    if kind == "index":
+        return "[" + ",".join(map(str, step[1])) + "]"
+    if kind == "slice":
+        start, end, _ = step[1:]
+        return f"[{'' if start is None else start}:{'' if end is None else end}]"
+    if kind == "wild":
+        return "[*]"
+    if kind == "scan":
+        return ".." + _render(step[1])
+    return "[?]"
+
+
+# --- evaluation (Jayway) -----------------------------------------------------------------
+# Jayway raises only while every step so far is definite ("upstream definite"); once a
+# wildcard, slice, filter or scan was crossed, misses are skipped silently.
+
+_JAVA_CLASS = {str: "java.lang.String", int: "java.lang.Integer", float: "java.lang.Double",
+               bool: "java.lang.Boolean", list: "net.minidev.json.JSONArray"}
+
+
+def _walk(steps: tuple[Step, ...], i: int, value: JSON, at: str, definite: bool,
+          out: list[JSON], root: JSON) -> None:
+    if i == len(steps):
+        out.append(value)
+        return
+    step = steps[i]
+    for child, child_at, still_definite in _STEPS[step[0]](step, value, at, definite, i == len(steps) - 1, root):
+        _walk(steps, i + 1, child, child_at, still_definite, out, root)
+
+
+Children = Iterator[tuple[JSON, str, bool]]
+
+
+def _prop(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    names = step[1]
+    fragment = _render(step)
+    if not isinstance(value, dict):
+        if definite:
+            found = "null" if value is None else _JAVA_CLASS.get(type(value), "java.lang.Object")
+            raise PathNotFound(at, f"Expected to find an object with property {fragment} in path {at} "
+                                   f"but found '{found}'. This is not a json object according to the "
+                                   f"JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.")
+        return
+    if len(names) > 1 and leaf:
+        yield {name: value[name] for name in names if name in value}, at + fragment, definite
+        return
+    token_definite = len(names) == 1
+    for name in names:
+        here = f"{at}['{name}']"
+        if name in value:
+            yield value[name], here, definite and token_definite
+        elif not leaf and definite and token_definite:
+            raise PathNotFound(here, f"Missing property in path {here}")
+
+
+def _index(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    if not isinstance(value, list):
+        if definite:
+            detail = (f"The path {at} is null" if value is None else
+                      f"Filter: {_render(step)} can only be applied to arrays. Current context is: {dumps(value)}")
+            raise PathNotFound(at, detail)
+        return
+    single = len(step[1]) == 1
+    for index in step[1]:
+        position = index + len(value) if index < 0 else index
+        if 0 <= position < len(value):
+            yield value[position], f"{at}[{index}]", definite and single
+
+
+def _slice(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    if not isinstance(value, list):
+        return
+    start, end, stride = step[1:]
+    for position in range(len(value))[slice(start, end, stride)]:
+        yield value[position], f"{at}[{position}]", False
+
+
+def _wild(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield item, f"{at}['{key}']", False
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield item, f"{at}[{position}]", False
+
+
+def _filter(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    expressions = step[1].expressions
+    context = DatumInContext(root)
+
+    def accepts(item: JSON) -> bool:
+        datum = DatumInContext(item, context=context)
+        try:
+            return all(expression.find(datum) for expression in expressions)
+        except TypeError:
+            return False
+
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            if accepts(item):
+                yield item, f"{at}[{position}]", False
+    elif isinstance(value, dict) and accepts(value):
+        yield value, at, False
+
+
+def _scan(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
+    inner = step[1]
+    for node, node_at in _nodes(value, at):
+        yield from _STEPS[inner[0]](inner, node, node_at, False, leaf, root)
+
+
+def _nodes(value: JSON, at: str) -> Iterator[tuple[JSON, str]]:
+    """Every container under ``value`` (itself first), depth first, as Jayway's scan visits them."""
+    if isinstance(value, dict):
+        yield value, at
+        for key, item in value.items():
+            yield from _nodes(item, f"{at}['{key}']")
+    elif isinstance(value, list):
+        yield value, at
+        for position, item in enumerate(value):
+            yield from _nodes(item, f"{at}[{position}]")
+
+
+_STEPS: dict[str, Callable[[Step, JSON, str, bool, bool, JSON], Children]] = {
+    "prop": _prop, "index": _index, "slice": _slice, "wild": _wild, "filter": _filter, "scan": _scan,
+}
+
+
+# --- payload templates -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    key: str
+    """Output key (``.$`` removed)."""
+    field: str
+    """The key as written, named in error messages (``value.$``)."""
+    node: Any
+    """A nested template node, a compiled Path or an intrinsic Call."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A compiled Parameters / ItemSelector / ResultSelector payload."""
+
+    field: str
+    root: Any
+
+    def render(self, scope: Scope) -> JSON:
+        """The payload with every ``.$`` key resolved against ``scope``."""
+        return _render_node(self.root, scope)
+
+
+def compile_template(payload: JSON, *, field: str) -> Template:
+    """Compile a payload; ValueError(AWS message) when a ``.$`` value is not a path or intrinsic call."""
+    return Template(field, _compile_node(payload))
+
+
+def _compile_node(value: JSON) -> Any:
+    if isinstance(value, dict):
+        return tuple(_compile_entry(key, item) for key, item in value.items())
+    if isinstance(value, list):
+        return [_compile_node(item) for item in value]
+    return ("literal", value)
+
+
+def _compile_entry(key: str, item: JSON) -> _Entry:
+    if not key.endswith(".$"):
+        return _Entry(key, key, _compile_node(item))
+    invalid = f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
+    if not isinstance(item, str):
+        raise ValueError(invalid)
+    try:
+        if intrinsics.is_intrinsic(item):
+            return _Entry(key[:-2], key, intrinsics.parse(item))
+        return _Entry(key[:-2], key, compile_path(item))
+    except (ValueError, intrinsics.IntrinsicSyntaxError):
+        raise ValueError(invalid) from None
+
+
+def _render_node(node: Any, scope: Scope) -> JSON:
+    if isinstance(node, list):
+        return [_render_node(item, scope) for item in node]
+    if isinstance(node, tuple) and node[:1] == ("literal",):
+        return copy.deepcopy(node[1])
+    return {entry.key: _render_entry(entry, scope) for entry in node}
+
+
+def _render_entry(entry: _Entry, scope: Scope) -> JSON:
+    if isinstance(entry.node, Path):
+        try:
+            return entry.node.get(scope)
+        except PathNotFound:
+            raise _not_found(entry.node.text, entry.field, scope) from None
+    if isinstance(entry.node, intrinsics.Call):
+        return evaluate_intrinsic(entry.node, scope, field=entry.field)
+    return _render_node(entry.node, scope)
+
+
+def evaluate_intrinsic(call: intrinsics.Call, scope: Scope, *, field: str) -> JSON:
+    """Evaluate an intrinsic call whose path arguments read ``scope``."""
+
+    def resolve(text: str) -> JSON:
+        return compile_path(text).get(scope)
+
+    try:
+        return intrinsics.evaluate(call, resolve)
+    except PathNotFound as missing:
+        raise _not_found(missing.path, field, scope) from None
+
+
+def _not_found(path: str, field: str, scope: Scope) -> StatesError:
+    # AWS: "The JSONPath '$$.Execution.Input.no_such_jsonpath' specified for the field 'value.$'
+    # could not be found in the input '...'"; see the test_invalid_jsonpath cases.
+    return StatesError(ErrorName.RUNTIME, f"The JSONPath '{path}' specified for the field '{field}' "
+                                          f"could not be found in the input '{dumps(scope.input)}'")
+
+
+# --- InputPath / ResultPath / OutputPath -------------------------------------------------
+
+def input_path(path: Path | None, scope: Scope) -> JSON:
+    """Apply InputPath: None (``"InputPath": null``) gives ``{}``."""
+    return {} if path is None else _select(path, scope)
+
+
+def output_path(path: Path | None, value: JSON, scope: Scope | None = None) -> JSON:
+    """Apply OutputPath to the state's output ``value``; None gives ``{}``."""
+    if path is None:
+        return {}
+    outer = scope or Scope(value)
+    return _select(path, Scope(value, outer.context, outer.variables))
+
+
+def _select(path: Path, scope: Scope) -> JSON:
+    try:
+        return path.get(scope)
+    except PathNotFound as missing:
+        # AWS: "Invalid path '$.NoSuchOutputPath' : No results for path: $['NoSuchOutputPath']"
+        raise StatesError(ErrorName.RUNTIME, f"Invalid path '{path.text}' : {missing.detail}") from None
+
+
+def result_path(path_text: str | None, state_input: JSON, result: JSON) -> JSON:
+    """Place ``result`` into a copy of ``state_input`` at the reference path (None discards it)."""
+    if path_text is None:
+        return state_input
+    path = compile_path(path_text)
+    if not path.steps:
+        return result
+    if path.root != "$" or not path.is_reference:
+        raise ValueError(f"ResultPath '{path_text}' must be a reference path")
+    output = copy.deepcopy(state_input)
+    node = output
+    for step, following in zip(path.steps, path.steps[1:] + (None,)):
+        node = _place(node, step, following, result, path_text, state_input)
+    return output
+
+
+def _place(node: JSON, step: Step, following: Step | None, result: JSON,
+           path_text: str, state_input: JSON) -> JSON:
+    """Descend one step of a ResultPath (creating objects on the way); set ``result`` at the last."""
+    key: str | int = step[1][0]
+    if step[0] == "prop" and isinstance(node, dict):
+        if following is None:
+            node[key] = result
+            return None
+        if key not in node:
+            node[key] = {}
+        return node[key]
+    if step[0] == "index" and isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
+        if following is None:
+            node[key] = result
+        return node[key]
+    # AWS: "Unable to apply ReferencePath $.partitioned to input \"{...}\"" (aws/aws-cdk#29473)
+    raise StatesError("States.ReferencePathConflict",
+                      f"Unable to apply ReferencePath {path_text} to input {dumps(state_input)}")

@@ -1,0 +1,276 @@
+"""engine.asl.paths: JSONPath (Jayway semantics), payload templates, Input/Result/OutputPath, dumps."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.asl.paths import (
+    Path,
+    PathNotFound,
+    Scope,
+    compile_path,
+    compile_template,
+    dumps,
+    input_path,
+    output_path,
+    result_path,
+)
+from engine.errors import StatesError
+
+DATA: dict[str, Any] = {
+    "a": {"b": [1, 2, {"c": 3}]},
+    "x y": 5,
+    "items": [{"p": 1, "n": "a"}, {"p": 5, "n": "b"}, {"n": "c"}],
+    "é": "accent",
+    "nil": None,
+    "text": "hello",
+    "nums": [0, 1, 2, 3, 4],
+}
+CONTEXT = {"Execution": {"Id": "arn:exec", "Input": {"k": 1}}, "Map": {"Item": {"Index": 2}}}
+VARIABLES = {"v": {"k": [7, 8]}, "n": 3}
+SCOPE = Scope(DATA, CONTEXT, VARIABLES)
+
+FOUND = [
+    ("$", DATA),
+    ("$.a.b", [1, 2, {"c": 3}]),
+    ("$.a.b[0]", 1),
+    ("$.a.b[-1].c", 3),
+    ("$['x y']", 5),
+    ('$["x y"]', 5),
+    ("$['a']['b'][1]", 2),
+    ("$.é", "accent"),
+    ("$.nil", None),
+    ("$.items[*].p", [1, 5]),
+    ("$.items[*].missing", []),
+    ("$.items[?(@.p > 2)].n", ["b"]),
+    ("$.items[?(@.n == 'c')]", [{"n": "c"}]),
+    ("$.items[?(@.p)].n", ["a", "b"]),
+    ("$..c", [3]),
+    ("$..p", [1, 5]),
+    ("$.nums[1:3]", [1, 2]),
+    ("$.nums[-2:]", [3, 4]),
+    ("$.nums[:2]", [0, 1]),
+    ("$.nums[::2]", [0, 2, 4]),
+    ("$.nums[0,4]", [0, 4]),
+    ("$.nums[*]", [0, 1, 2, 3, 4]),
+    ("$.a.*", [[1, 2, {"c": 3}]]),
+    ("$['x y','text']", {"x y": 5, "text": "hello"}),
+    ("$$", CONTEXT),
+    ("$$.Execution.Id", "arn:exec"),
+    ("$$.Map.Item.Index", 2),
+    ("$v", {"k": [7, 8]}),
+    ("$v.k[1]", 8),
+    ("$n", 3),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FOUND, ids=[t for t, _ in FOUND])
+def test_get(text: str, expected: Any) -> None:
+    assert compile_path(text).get(SCOPE) == expected
+
+
+DEFINITE = [("$", True), ("$.a.b[0]", True), ("$['a','b']", True), ("$.a[*]", False), ("$..a", False),
+            ("$.a[1:2]", False), ("$.a[0,1]", False), ("$.a[?(@.b)]", False), ("$['a','b'].c", False)]
+
+
+@pytest.mark.parametrize(("text", "definite"), DEFINITE, ids=[t for t, _ in DEFINITE])
+def test_definite(text: str, definite: bool) -> None:
+    assert compile_path(text).definite is definite
+
+
+RENDERED = [("$", "$"), ("$.a.b[0]", "$['a']['b'][0]"), ("$.a[*].b", "$['a'][*]['b']"),
+            ("$..b", "$..['b']"), ("$.a[1:3]", "$['a'][1:3]"), ("$.a[?(@.x)]", "$['a'][?]"),
+            ("$$.Execution.Id", "$['Execution']['Id']")]
+
+
+@pytest.mark.parametrize(("text", "rendered"), RENDERED, ids=[t for t, _ in RENDERED])
+def test_rendered_as_jayway(text: str, rendered: str) -> None:
+    assert compile_path(text).rendered == rendered
+
+
+MISSING = [
+    ("$.x", "No results for path: $['x']"),
+    ("$.a.b[5]", "No results for path: $['a']['b'][5]"),
+    ("$.a.x.y", "Missing property in path $['a']['x']"),
+    ("$.nope[*]", "Missing property in path $['nope']"),
+    ("$.nil[0]", "The path $['nil'] is null"),
+    ("$$.Execution.Input.no_such_jsonpath", "No results for path: $['Execution']['Input']['no_such_jsonpath']"),
+    ("$v.zzz", "No results for path: $['zzz']"),
+    ("$undefined", "No results for path: $undefined"),
+]
+
+
+@pytest.mark.parametrize(("text", "detail"), MISSING, ids=[t for t, _ in MISSING])
+def test_missing(text: str, detail: str) -> None:
+    with pytest.raises(PathNotFound) as caught:
+        compile_path(text).get(SCOPE)
+    assert caught.value.detail == detail
+
+
+def test_property_of_a_scalar_is_missing() -> None:
+    with pytest.raises(PathNotFound) as caught:
+        compile_path("$.text.length").get(SCOPE)
+    assert caught.value.detail.startswith("Expected to find an object with property ['length'] in path $['text']")
+
+
+INVALID = ["a", "", "$.", "$.a b", "$.a[", "$.a['b]", "$.a[x]", "$.a[1:2:3:4]", "$.a.length()",
+           "$[?(@.x=~/a/)]", "$.a[?(@.x ==)]", "$['a',]"]
+
+
+@pytest.mark.parametrize("text", INVALID)
+def test_invalid_paths(text: str) -> None:
+    with pytest.raises(ValueError):
+        compile_path(text)
+
+
+def test_compile_once() -> None:
+    assert compile_path("$.a.b") is compile_path("$.a.b")
+    assert isinstance(compile_path("$"), Path)
+
+
+def test_reference_paths() -> None:
+    assert compile_path("$.a[0].b").is_reference
+    assert not compile_path("$.a[*]").is_reference
+    assert not compile_path("$['a','b']").is_reference
+
+
+# --- templates -------------------------------------------------------------------------
+
+def test_template_renders_paths_intrinsics_and_literals() -> None:
+    template = compile_template({
+        "v.$": "$.a.b[0]",
+        "lit": "$.not-a-path",
+        "nested": {"f.$": "States.Format('{}-{}', $.text, $v.k[0])", "list": [{"q.$": "$$.Execution.Id"}, 2]},
+        "all.$": "$",
+    }, field="Parameters")
+    assert template.render(SCOPE) == {
+        "v": 1,
+        "lit": "$.not-a-path",
+        "nested": {"f": "hello-7", "list": [{"q": "arn:exec"}, 2]},
+        "all": DATA,
+    }
+
+
+def test_template_copies_literals() -> None:
+    template = compile_template({"l": [1, {"a": []}]}, field="Parameters")
+    first = template.render(SCOPE)
+    first["l"][1]["a"].append(9)
+    assert template.render(SCOPE) == {"l": [1, {"a": []}]}
+
+
+def test_template_missing_path_message() -> None:
+    scope = Scope({"int-literal": 0}, CONTEXT, {})
+    template = compile_template({"value.$": "$$.Execution.Input.no_such_jsonpath"}, field="Parameters")
+    with pytest.raises(StatesError) as caught:
+        template.render(scope)
+    assert caught.value.error == "States.Runtime"
+    assert caught.value.cause == ("The JSONPath '$$.Execution.Input.no_such_jsonpath' specified for the field "
+                                  "'value.$' could not be found in the input '{\"int-literal\":0}'")
+
+
+def test_template_missing_path_inside_intrinsic() -> None:
+    template = compile_template({"n": {"f.$": "States.Format('{}', $.missing)"}}, field="Parameters")
+    with pytest.raises(StatesError) as caught:
+        template.render(Scope({"a": 1}))
+    assert caught.value.cause == ("The JSONPath '$.missing' specified for the field 'f.$' "
+                                  "could not be found in the input '{\"a\":1}'")
+
+
+@pytest.mark.parametrize("value", ["States.Format('x'", "not a path", 3, None, "$.a b", "States.Nope(1)"])
+def test_template_rejects_invalid_values(value: Any) -> None:
+    with pytest.raises(ValueError) as caught:
+        compile_template({"outer": {"parsed.$": value}}, field="Parameters")
+    assert str(caught.value) == ("The value for the field 'parsed.$' must be a valid JSONPath "
+                                 "or a valid intrinsic function call")
+
+
+def test_template_of_scalar_and_list() -> None:
+    assert compile_template("x", field="ResultSelector").render(SCOPE) == "x"
+    assert compile_template([{"a.$": "$.text"}], field="ItemSelector").render(SCOPE) == [{"a": "hello"}]
+
+
+# --- InputPath / OutputPath / ResultPath ---------------------------------------------------
+
+def test_input_path() -> None:
+    assert input_path(compile_path("$.a"), SCOPE) == {"b": [1, 2, {"c": 3}]}
+    assert input_path(None, SCOPE) == {}
+    assert input_path(compile_path("$$.Execution.Id"), SCOPE) == "arn:exec"
+
+
+def test_input_path_missing() -> None:
+    with pytest.raises(StatesError) as caught:
+        input_path(compile_path("$.NoSuchOutputPath"), SCOPE)
+    assert (caught.value.error, caught.value.cause) == (
+        "States.Runtime", "Invalid path '$.NoSuchOutputPath' : No results for path: $['NoSuchOutputPath']")
+
+
+def test_output_path() -> None:
+    assert output_path(compile_path("$.r"), {"r": [1]}, SCOPE) == [1]
+    assert output_path(compile_path("$$.Execution.Id"), {"r": [1]}, SCOPE) == "arn:exec"
+    assert output_path(None, {"r": 1}) == {}
+    assert output_path(compile_path("$"), 5) == 5
+    with pytest.raises(StatesError) as caught:
+        output_path(compile_path("$.NoSuchOutputPath"), {"r": 1})
+    assert caught.value.cause == "Invalid path '$.NoSuchOutputPath' : No results for path: $['NoSuchOutputPath']"
+
+
+RESULT_PATHS = [
+    (None, {"a": 1}, "R", {"a": 1}),
+    ("$", {"a": 1}, "R", "R"),
+    ("$.r", {"a": 1}, "R", {"a": 1, "r": "R"}),
+    ("$.a", {"a": 1}, {"x": 2}, {"a": {"x": 2}}),
+    ("$.r.s.t", {"a": 1}, [1], {"a": 1, "r": {"s": {"t": [1]}}}),
+    ("$.a.b", {"a": {"c": 1}}, 2, {"a": {"c": 1, "b": 2}}),
+    ("$.l[1]", {"l": [0, 0]}, 9, {"l": [0, 9]}),
+    ("$.l[0].x", {"l": [{}]}, 9, {"l": [{"x": 9}]}),
+    ("$['a b']", {}, 1, {"a b": 1}),
+]
+
+
+@pytest.mark.parametrize(("path", "state_input", "result", "expected"), RESULT_PATHS,
+                         ids=[str(p) for p, *_ in RESULT_PATHS])
+def test_result_path(path: str | None, state_input: Any, result: Any, expected: Any) -> None:
+    before = dumps(state_input)
+    assert result_path(path, state_input, result) == expected
+    assert dumps(state_input) == before, "the state input is not mutated"
+
+
+CONFLICTS = [
+    ("$.r", "str", 'Unable to apply ReferencePath $.r to input "str"'),
+    ("$.a.b", {"a": 1}, 'Unable to apply ReferencePath $.a.b to input {"a":1}'),
+    ("$.l[5]", {"l": [0]}, 'Unable to apply ReferencePath $.l[5] to input {"l":[0]}'),
+    ("$[0]", {"l": 1}, 'Unable to apply ReferencePath $[0] to input {"l":1}'),
+]
+
+
+@pytest.mark.parametrize(("path", "state_input", "cause"), CONFLICTS, ids=[p for p, *_ in CONFLICTS])
+def test_result_path_conflict(path: str, state_input: Any, cause: str) -> None:
+    with pytest.raises(StatesError) as caught:
+        result_path(path, state_input, 1)
+    assert (caught.value.error, caught.value.cause) == ("States.ReferencePathConflict", cause)
+
+
+@pytest.mark.parametrize("path", ["$.a[*]", "$$.Execution", "$v.x", "$..a"])
+def test_result_path_must_be_reference(path: str) -> None:
+    with pytest.raises(ValueError):
+        result_path(path, {}, 1)
+
+
+# --- dumps ------------------------------------------------------------------------------
+
+DUMPS = [
+    ({"a": [1, 2]}, '{"a":[1,2]}'),
+    ("é\n", '"é\\n"'),
+    (1.0, "1.0"),
+    (1e20, "1.0E20"),
+    (0.0001, "1.0E-4"),
+    (True, "true"),
+    (None, "null"),
+    ({"k": {"n": 2.5, "s": "x"}}, '{"k":{"n":2.5,"s":"x"}}'),
+]
+
+
+@pytest.mark.parametrize(("value", "text"), DUMPS, ids=[t for _, t in DUMPS])
+def test_dumps(value: Any, text: str) -> None:
+    assert dumps(value) == text

@@ -1,0 +1,1 @@
+"""Benchmarks and the ASL conformance runner (``python -m benchmarks.conformance``)."""

@@ -1,0 +1,276 @@
+"""JSONPath-mode Choice rules: built once from the definition, evaluated per input.
+
+Every comparison operator is one function in ``OPERATORS``; the ``...Path`` forms reuse them
+with the operand read from the input. A type mismatch is simply false, as on AWS.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Union
+
+from engine.asl.paths import Path, PathNotFound, Scope, compile_path
+from engine.errors import Diagnostic, ErrorName, InvalidDefinition, StatesError
+from engine.types import JSON, Pointer
+
+__all__ = ["OPERATORS", "And", "Comparison", "Not", "Or", "Rule", "build_rule", "evaluate", "parse_timestamp"]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``Variable`` + one operator, e.g. ``{"Variable": "$.n", "NumericLessThan": 3}``."""
+
+    variable: Path
+    operator: str
+    """The operator without its ``Path`` suffix (``NumericEqualsPath`` -> ``NumericEquals``)."""
+    value: JSON
+    """The literal operand; for StringMatches the compiled pattern."""
+    value_path: Path | None = None
+    """The operand's path for the ``...Path`` forms."""
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """True when every rule is (evaluated left to right, stops at the first false)."""
+
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """True when any rule is (evaluated left to right, stops at the first true)."""
+
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """The negation of one rule."""
+
+    rule: Rule
+
+
+Rule = Union[Comparison, And, Or, Not]
+
+
+# --- value semantics ------------------------------------------------------------------------
+
+def _is_number(value: JSON) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _utf16(text: str) -> bytes:
+    # Java compares strings by UTF-16 code unit; big-endian UTF-16 bytes sort the same way.
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+# AWS parses timestamps with Java's ISO_OFFSET_DATE_TIME ("ISO-8601 extended offset date-time",
+# as its Wait state messages say): case-insensitive T/Z, optional seconds, up to 9 fraction
+# digits, a required offset (Z, +HH, +HH:MM or +HH:MM:SS up to 18 hours).
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{0,9}))?)?"
+    r"(?:([Zz])|([+-])(\d{2})(?::(\d{2})(?::(\d{2}))?)?)"
+)
+
+
+def parse_timestamp(text: JSON) -> tuple[int, int] | None:
+    """``(epoch seconds, nanoseconds)`` of an ISO-8601 offset date-time, None when it is not one."""
+    if not isinstance(text, str) or (match := _TIMESTAMP.fullmatch(text)) is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zulu, sign, oh, om, os_ = match.groups()
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                         tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    offset = 0
+    if not zulu:
+        hours, minutes, seconds = int(oh), int(om or 0), int(os_ or 0)
+        if minutes > 59 or seconds > 59:
+            return None
+        offset = hours * 3600 + minutes * 60 + seconds
+        if offset > 18 * 3600:
+            return None
+        offset = -offset if sign == "-" else offset
+    instant = local - timedelta(seconds=offset)
+    nanos = int((fraction or "").ljust(9, "0"))
+    return int(instant.timestamp()), nanos
+
+
+def _compare(left: JSON, right: JSON, kind: str) -> int | None:
+    """-1/0/1 when both values are of the operator's kind, None otherwise (the rule is false)."""
+    if kind == "String":
+        if not isinstance(left, str) or not isinstance(right, str):
+            return None
+        a, b = _utf16(left), _utf16(right)
+        return (a > b) - (a < b)
+    if kind == "Numeric":
+        if not _is_number(left) or not _is_number(right):
+            return None
+        return (left > right) - (left < right)
+    if kind == "Timestamp":
+        x, y = parse_timestamp(left), parse_timestamp(right)
+        if x is None or y is None:
+            return None
+        return (x > y) - (x < y)
+    if isinstance(left, bool) and isinstance(right, bool):
+        return 0 if left == right else 1
+    return None
+
+
+_RELATIONS: dict[str, Callable[[int], bool]] = {
+    "Equals": lambda c: c == 0,
+    "LessThan": lambda c: c < 0,
+    "GreaterThan": lambda c: c > 0,
+    "LessThanEquals": lambda c: c <= 0,
+    "GreaterThanEquals": lambda c: c >= 0,
+}
+
+
+def _comparison(kind: str, relation: str) -> Callable[[JSON, JSON], bool]:
+    def compare(value: JSON, operand: JSON) -> bool:
+        order = _compare(value, operand, kind)
+        return order is not None and _RELATIONS[relation](order)
+
+    return compare
+
+
+def _type_test(test: Callable[[JSON], bool]) -> Callable[[JSON, JSON], bool]:
+    return lambda value, expected: test(value) is expected
+
+
+def _string_matches(value: JSON, pattern: JSON) -> bool:
+    return isinstance(value, str) and pattern.fullmatch(value) is not None
+
+
+OPERATORS: dict[str, Callable[[JSON, JSON], bool]] = {
+    **{f"{kind}{relation}": _comparison(kind, relation)
+       for kind in ("String", "Numeric", "Timestamp") for relation in _RELATIONS},
+    "BooleanEquals": _comparison("Boolean", "Equals"),
+    "StringMatches": _string_matches,
+    "IsNull": _type_test(lambda v: v is None),
+    "IsNumeric": _type_test(_is_number),
+    "IsString": _type_test(lambda v: isinstance(v, str)),
+    "IsBoolean": _type_test(lambda v: isinstance(v, bool)),
+    "IsTimestamp": _type_test(lambda v: parse_timestamp(v) is not None),
+}
+"""Operator name -> fn(variable value, operand). IsPresent is handled before the lookup."""
+
+_LITERAL_TYPES: Mapping[str, tuple[type, ...]] = {
+    "String": (str,), "Numeric": (int, float), "Timestamp": (str,), "Boolean": (bool,), "Is": (bool,),
+}
+_PATH_FORMS = {f"{name}Path" for name in OPERATORS if not name.startswith("Is") and name != "StringMatches"}
+_IGNORED = {"Next", "Comment", "Assign", "Output"}
+
+
+# --- building ---------------------------------------------------------------------------------
+
+def build_rule(raw: dict[str, JSON], *, at: Pointer) -> Rule:
+    """A Choice rule from its JSON; InvalidDefinition (SCHEMA_VALIDATION_FAILED at ``at``) if malformed."""
+    if not isinstance(raw, dict):
+        raise _invalid("A choice rule must be an object", at)
+    keys = [key for key in raw if key not in _IGNORED]
+    if "And" in raw or "Or" in raw or "Not" in raw:
+        return _build_boolean(raw, keys, at)
+    if "Variable" not in raw:
+        raise _invalid("These fields are required: [Variable]", at)
+    operators = [key for key in keys if key != "Variable"]
+    if len(operators) != 1:
+        raise _invalid("A choice rule must have exactly one comparison operator", at)
+    return _build_comparison(raw["Variable"], operators[0], raw[operators[0]], at)
+
+
+def _build_boolean(raw: dict[str, JSON], keys: list[str], at: Pointer) -> Rule:
+    if len(keys) != 1:
+        raise _invalid("A choice rule must have exactly one of And, Or, Not", at)
+    name = keys[0]
+    if name == "Not":
+        return Not(build_rule(raw["Not"], at=f"{at}/Not"))
+    items = raw[name]
+    if not isinstance(items, list) or not items:
+        raise _invalid(f"The field '{name}' must be a non-empty array", f"{at}/{name}")
+    rules = tuple(build_rule(item, at=f"{at}/{name}[{i}]") for i, item in enumerate(items))
+    return And(rules) if name == "And" else Or(rules)
+
+
+def _build_comparison(variable: JSON, operator: str, operand: JSON, at: Pointer) -> Comparison:
+    path = _path(variable, f"{at}/Variable")
+    if operator == "IsPresent":
+        if not isinstance(operand, bool):
+            raise _invalid("The value for the field 'IsPresent' must be a BOOLEAN", f"{at}/{operator}")
+        return Comparison(path, operator, operand)
+    if operator in _PATH_FORMS:
+        return Comparison(path, operator[:-4], None, _path(operand, f"{at}/{operator}"))
+    if operator not in OPERATORS:
+        raise _invalid(f"Field '{operator}' is not supported", f"{at}/{operator}")
+    kind = next(prefix for prefix in _LITERAL_TYPES if operator.startswith(prefix))
+    if not isinstance(operand, _LITERAL_TYPES[kind]) or (kind == "Numeric" and isinstance(operand, bool)):
+        raise _invalid(f"The value for the field '{operator}' has the wrong type", f"{at}/{operator}")
+    if kind == "Timestamp" and parse_timestamp(operand) is None:
+        raise _invalid("String does not match RFC3339 timestamp", f"{at}/{operator}")
+    if operator == "StringMatches":
+        return Comparison(path, operator, _pattern(operand, f"{at}/{operator}"))
+    return Comparison(path, operator, operand)
+
+
+def _path(text: JSON, at: Pointer) -> Path:
+    try:
+        return compile_path(text)
+    except ValueError:
+        raise _invalid("The value for the field must be a valid JSONPath", at) from None
+
+
+def _pattern(text: str, at: Pointer) -> re.Pattern[str]:
+    """StringMatches: ``*`` matches any run of characters; ``\\*`` and ``\\\\`` are literal."""
+    parts: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in "*\\":
+            parts.append(re.escape(text[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if char == "*" else re.escape(char))
+        i += 1
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _invalid(message: str, at: Pointer) -> InvalidDefinition:
+    return InvalidDefinition([Diagnostic("SCHEMA_VALIDATION_FAILED", message, at)])
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+def evaluate(rule: Rule, scope: Scope) -> bool:
+    """Whether ``rule`` holds for ``scope``; States.Runtime when a path it reads is missing."""
+    if isinstance(rule, And):
+        return all(evaluate(item, scope) for item in rule.rules)
+    if isinstance(rule, Or):
+        return any(evaluate(item, scope) for item in rule.rules)
+    if isinstance(rule, Not):
+        return not evaluate(rule.rule, scope)
+    if rule.operator == "IsPresent":
+        return _is_present(rule.variable, scope) is rule.value
+    value = _read(rule.variable, scope)
+    operand = rule.value if rule.value_path is None else _read(rule.value_path, scope)
+    return OPERATORS[rule.operator](value, operand)
+
+
+def _is_present(path: Path, scope: Scope) -> bool:
+    try:
+        path.get(scope)
+    except PathNotFound:
+        return False
+    return True
+
+
+def _read(path: Path, scope: Scope) -> JSON:
+    try:
+        return path.get(scope)
+    except PathNotFound:
+        # AWS: "Invalid path '$.processing_type': The choice state's condition path references an
+        # invalid value." (execution failure cause, after the state prefix)
+        raise StatesError(ErrorName.RUNTIME, f"Invalid path '{path.text}': "
+                                             "The choice state's condition path references an invalid value.") from None

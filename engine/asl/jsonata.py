@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from jsonata.jexception import JException
@@ -72,12 +74,21 @@ def _inner(text: str) -> str:
 _PLACEHOLDER = re.compile(r"\{\{\{(\w+)\}\}\}|\{\{(\w+)\}\}")
 
 
+# jsonata-python took its messages from a Java port that renamed "function" to "Object".
+_JS_WORDING: Final = re.compile(r"\bObject\b")
+# jsonata-js names the wanted item type of T0412 in plural words.
+_ARRAY_ITEM_TYPES: Final = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
+
+
 def _error_message(err: JException) -> str:
     """The message jsonata-js gives for ``err``: ``{{x}}`` as JSON text, ``{{{x}}}`` raw."""
     template = JException.error_codes.get(err.error)
     if template is None:
         return str(err)
+    template = _JS_WORDING.sub("function", template)
     args = [err.current, err.expected] + ([err.extra] if err.extra is not None else [])
+    if err.error == "T0412" and isinstance(err.extra, str):
+        args[2] = _ARRAY_ITEM_TYPES.get(err.extra[:1], err.extra)
     position = iter(range(len(args)))
 
     def fill(match: re.Match[str]) -> str:
@@ -93,10 +104,7 @@ def _error_message(err: JException) -> str:
 def _js_stringify(value: Any) -> str:
     if value is None:
         return "undefined"
-    try:
-        return json.dumps(_to_json(value), separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return str(value)
+    return _js_json(value, None, finite_only=False)
 
 
 def _evaluation_failure(err: Exception) -> str:
@@ -156,9 +164,18 @@ def _to_json(value: Any) -> JSON:
     if isinstance(value, list):
         items = (_to_json(item) for item in value)
         return [item for item in items if item is not UNDEFINED]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        # AWS (jsonata-js): every number is a double, whole ones print without a fraction.
-        return int(value)
+    if isinstance(value, float):
+        return _js_double(value)
+    return value
+
+
+def _js_double(value: float) -> JSON:
+    """A double as JSON.stringify writes it: whole numbers below 1e21 without a fraction, not
+    finite ones as null (AWS runs jsonata-js, where every number is a double)."""
+    if not math.isfinite(value):
+        return None
+    if value.is_integer() and abs(value) < 1e21:
+        return int(Decimal(repr(value)))
     return value
 
 
@@ -248,6 +265,8 @@ def _parse(text: Any) -> Any:
 
 
 _EXTRAS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
+    ("string", lambda arg=None, prettify=None: _string(arg, prettify), "<x-b?:s>"),
+    ("number", lambda arg=None: _number(arg), "<(nsb)-:n>"),
     ("partition", _partition, "<an:a>"),
     ("range", _range, "<nnn:a>"),
     ("hash", _hash, "<ss:s>"),
@@ -262,6 +281,178 @@ def _install_extras(engine: Jsonata) -> None:
         engine.register_function(name, Jsonata.JFunction(Jsonata.JLambda(function), signature))
     # AWS: "$eval is not available; use $parse instead" (Step Functions JSONata docs).
     engine.register_function("eval", None)
+
+
+# ---------------------------------------------------------------- jsonata-js semantics
+# AWS runs jsonata-js 2.0.6 ("Supported JSONata version", Step Functions docs). jsonata-python
+# is a port of a Java port; where JavaScript numbers or messages show through, restore them.
+
+
+def _js_number_text(value: float) -> str:
+    """ECMAScript Number::toString (shortest round-trip digits, exponent past 1e21 / below 1e-6)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    digits_tuple, exponent = Decimal(repr(abs(value))).normalize().as_tuple()[1:]
+    digits = "".join(map(str, digits_tuple))
+    k, n = len(digits), int(exponent) + len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{sign}{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+
+
+def _precise15(value: Any) -> str:
+    """``Number(value.toPrecision(15))`` as text: how $string and & write a number."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise JException("D1001", -1, number)
+    return _js_number_text(float(f"{number:.15g}"))
+
+
+def _js_json(value: Any, indent: str | None, *, finite_only: bool = True, depth: int = 0) -> str:
+    """JSON.stringify with jsonata-js's $string replacer (15 significant digits, functions as "")."""
+    if value is None or value is _NULL:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if not finite_only and not math.isfinite(float(value)):
+            return "null"
+        return _precise15(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if Utils.is_function(value) or _is_lambda(value):
+        return '""'
+    pad, inner = ("", "") if indent is None else ("\n" + indent * depth, "\n" + indent * (depth + 1))
+    if isinstance(value, list):
+        items = [_js_json(v, indent, finite_only=finite_only, depth=depth + 1) for v in value]
+        return "[" + ",".join(inner + item for item in items) + pad + "]" if items else "[]"
+    if isinstance(value, dict):
+        colon = ":" if indent is None else ": "
+        items = [
+            json.dumps(str(k), ensure_ascii=False) + colon + _js_json(v, indent, finite_only=finite_only, depth=depth + 1)
+            for k, v in value.items()
+            if v is not None
+        ]
+        return "{" + ",".join(inner + item for item in items) + pad + "}" if items else "{}"
+    return json.dumps(str(value))
+
+
+def _string(arg: Any = None, prettify: Any = None) -> Any:
+    """jsonata-js $string."""
+    if isinstance(arg, Utils.JList) and arg.outer_wrapper:
+        arg = arg[0]
+    if arg is None:
+        return None
+    if isinstance(arg, str):
+        return arg
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool) and not math.isfinite(float(arg)):
+        raise JException("D3001", -1)
+    return _js_json(arg, "  " if prettify is True else None)
+
+
+_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED: Final = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def _number(arg: Any = None) -> Any:
+    """jsonata-js $number: decimal, 0x/0o/0b text, booleans; anything else is D3030."""
+    if arg is None:
+        return None
+    if isinstance(arg, bool):
+        return int(arg)
+    if isinstance(arg, (int, float)):
+        return arg
+    if isinstance(arg, str) and _DECIMAL.fullmatch(arg) and math.isfinite(float(arg)):
+        return Utils.convert_number(float(arg))
+    if isinstance(arg, str) and _PREFIXED.fullmatch(arg):
+        return int(arg, 0)
+    raise JException("D3030", -1, arg)
+
+
+def _arithmetic(op: str, lhs: float, rhs: float) -> float:
+    if op == "+":
+        return lhs + rhs
+    if op == "-":
+        return lhs - rhs
+    if op == "*":
+        return lhs * rhs
+    if rhs == 0:  # JavaScript: x/0 is +-Infinity, 0/0 and x%0 are NaN
+        if op == "%" or lhs == 0 or math.isnan(lhs):
+            return math.nan
+        return math.copysign(math.inf, lhs) * math.copysign(1.0, rhs)
+    return lhs / rhs if op == "/" else math.fmod(lhs, rhs)
+
+
+# Python exceptions that some jsonata-python functions let escape, as jsonata-js's codes.
+_NATIVE_FAILURES: Final[Mapping[str, str]] = {
+    "toMillis": "D3110",
+    "power": "D3061",
+    "decodeUrl": "D3140",
+    "decodeUrlComponent": "D3140",
+    "sort": "D3070",
+}
+
+
+class _Engine(Jsonata):
+    """jsonata-python with jsonata-js's arithmetic and error details."""
+
+    def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
+        if lhs is not None and not Utils.is_numeric(lhs):
+            raise JException("T2001", -1, op, lhs)
+        if rhs is not None and not Utils.is_numeric(rhs):
+            raise JException("T2002", -1, op, rhs)
+        if lhs is None or rhs is None:
+            return None
+        result = _arithmetic(str(op), float(lhs), float(rhs))
+        return Utils.convert_number(result) if math.isfinite(result) else result
+
+    def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
+        return str(_string(lhs) or "") + str(_string(rhs) or "")
+
+    def validate_arguments(self, signature: Any, args: Any, context: Any) -> Any:
+        # jsonata-python lets JSON null match any parameter (as if it were missing); jsonata-js
+        # checks it as type 'l', so $uppercase(null) fails T0410.
+        checked = getattr(signature, "signature", None)
+        if isinstance(args, list) and any(a is _NULL for a in args) and checked is not None:
+            supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
+            if checked._regex.fullmatch(supplied) is None:
+                checked.throw_validation_error(args, supplied, checked.function_name)
+        return super().validate_arguments(signature, args, context)
+
+    def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:  # noqa: A002
+        try:
+            return super().apply_inner(proc, args, input, environment)
+        except JException as err:
+            if err.error == "T0410" and err.current is None:
+                _name_the_argument(err, proc, args)
+            raise
+        except (ValueError, TypeError, ArithmeticError, UnicodeError, OSError) as err:
+            name = getattr(proc, "function_name", None)
+            code = _NATIVE_FAILURES.get(str(name))
+            if code is None:
+                raise
+            values = list(args) if isinstance(args, list) else []
+            if code == "D3140":
+                raise JException(code, -1, name, values[0] if values else None) from err
+            raise JException(code, -1, *values[:2]) from err
+
+
+def _name_the_argument(err: JException, proc: Any, args: Any) -> None:
+    """jsonata-python raises some T0410s bare; jsonata-js names the argument and the function."""
+    values = list(args) if isinstance(args, list) else []
+    index = next((i for i, v in enumerate(values) if v is _NULL), 0)
+    err.current = index + 1
+    err.expected = getattr(proc, "function_name", None)
 
 
 # ---------------------------------------------------------------- expressions
@@ -299,6 +490,16 @@ class Expression:
         where = f" specified for the field '{field}'" if field is not None else ""
         return f"The JSONata expression '{self.source}'{where}"
 
+    def top_level_references(self) -> tuple[str, ...]:
+        """Field names read from the (absent) context item at the top level, e.g. ``('phone',)``.
+
+        AWS refuses such definitions: ``UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'phone' at
+        the top level is not supported.`` (one diagnostic per distinct name, in order).
+        """
+        found: list[str] = []
+        _collect_top_level(self._engine.ast, True, found)
+        return tuple(dict.fromkeys(found))
+
     def undefined_error(self, field: str | None) -> StatesError:
         """AWS's error for an expression that returned nothing."""
         return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} returned nothing (undefined).")
@@ -312,11 +513,47 @@ class Expression:
         )
 
 
+# Children evaluated against the same context item as their parent node.
+_SAME_CONTEXT: Final = ("expression", "procedure", "arguments", "lhs", "rhs", "expressions", "condition", "then", "_else")
+
+
+def _collect_top_level(node: Any, at_root: bool, found: list[str]) -> None:
+    """Walk the AST; a path that starts with a plain name while the context is the root is reported."""
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            _collect_top_level(item, at_root, found)
+        return
+    kind = getattr(node, "type", None)
+    if kind is None or kind == "lambda":
+        return  # a lambda's context is its caller's input: not decidable here
+    if kind == "path":
+        for index, step in enumerate(node.steps):
+            _collect_step(step, at_root and index == 0, found)
+        _collect_top_level(node.group, False, found)
+        return
+    if kind == "unary" and node.value == "{":
+        for pair in node.lhs_object or ():
+            _collect_top_level(list(pair), at_root, found)
+    for name in _SAME_CONTEXT:
+        _collect_top_level(getattr(node, name, None), at_root, found)
+    _collect_top_level(getattr(node, "stages", None), False, found)
+    _collect_top_level(getattr(node, "group", None), False, found)
+
+
+def _collect_step(step: Any, at_root: bool, found: list[str]) -> None:
+    if at_root and step.type == "name":
+        found.append(str(step.value))
+    else:
+        _collect_top_level(step, at_root, found)
+    for attribute in ("stages", "predicate", "group", "terms"):
+        _collect_top_level(getattr(step, attribute, None), False, found)
+
+
 def compile(text: str) -> Expression:  # noqa: A001 - the contract's name
     """Parse ``{% expr %}`` (or a bare expression) once; ValueError(jsonata-js message) if invalid."""
     source = _inner(text)
     try:
-        engine = Jsonata(source)
+        engine = _Engine(source)
     except JException as err:
         raise ValueError(_error_message(err)) from None
     except (RecursionError, ValueError, TypeError, IndexError) as err:

@@ -337,3 +337,123 @@ def test_template_syntax_error_is_value_error() -> None:
 def test_type_name() -> None:
     names = [jsonata.type_name(v) for v in (None, True, 1, 1.5, "s", [], {})]
     assert names == ["null", "boolean", "number", "number", "string", "array", "object"]
+
+
+# ------------------------------------------------------------------ jsonata-js semantics (AWS runs jsonata-js 2.0.6)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% 1 / 0 %}", None),  # Infinity: JSON.stringify writes null
+        ("{% -1 / 0 %}", None),
+        ("{% 0 / 0 %}", None),
+        ("{% 1 % 0 %}", None),
+        ("{% {'r': 1 / 0} %}", {"r": None}),
+        ("{% 1e308 * 10 %}", None),
+        ("{% 5.5 % 2 %}", 1.5),
+        ("{% -5.5 % 2 %}", -1.5),
+        ("{% 7 % 3 %}", 1),
+        ("{% 1e20 %}", 100000000000000000000),
+        ("{% 0.1 + 0.2 %}", 0.30000000000000004),
+        ('{% $number("0x1F") %}', 31),
+        ('{% $number("1e5") %}', 100000),
+        ('{% $number("-1.5") %}', -1.5),
+        ("{% $number(true) %}", 1),
+        ("{% $string(1e20) %}", "100000000000000000000"),
+        ("{% $string(1e21) %}", "1e+21"),
+        ("{% $string(0.1 + 0.2) %}", "0.3"),
+        ("{% $string(1 / 3) %}", "0.333333333333333"),
+        ("{% $string(-0.0000001) %}", "-1e-7"),
+        ("{% $string(123456789012345678) %}", "123456789012346000"),
+        ("{% $string({'a': [1.5, null, 'x', 2]}) %}", '{"a":[1.5,null,"x",2]}'),
+        ("{% $string({'a': 1}, true) %}", '{\n  "a": 1\n}'),
+        ("{% $string($nothing) %}", "null"),
+        ("{% $string('s') %}", "s"),
+        ("{% 'a' & 1e20 & null & true %}", "a100000000000000000000nulltrue"),
+        ("{% $count([null]) %}", 1),
+        ("{% $lookup({'a': null}, 'a') %}", None),
+        ("{% $states.input.n = null %}", True),
+    ],
+)
+def test_javascript_numbers_and_strings(text: str, expected: object) -> None:
+    result = evaluate(text)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_whole_doubles_from_the_input_print_without_fraction() -> None:
+    states = {"input": {"f": 2.0, "g": 1.5, "big": 1e20}}
+    assert compile_template("{% $states.input %}", field="Output").render(states, {}) == {"f": 2, "g": 1.5, "big": 10**20}
+
+
+# jsonata-js's messages: tokens as JSON text, "function" (not the Java port's "Object").
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{% $number('Hello world') %}", 'D3030: Unable to cast value to a number: "Hello world"'),
+        ("{% $number(' 1') %}", 'D3030: Unable to cast value to a number: " 1"'),
+        ("{% $number(null) %}", 'T0410: Argument 1 of function "number" does not match function signature'),
+        ("{% $uppercase(null) %}", 'T0410: Argument 1 of function "uppercase" does not match function signature'),
+        ("{% $abs('a') %}", 'T0410: Argument 1 of function "abs" does not match function signature'),
+        ("{% $sum([1, 'a']) %}", 'T0412: Argument 1 of function "sum" must be an array of "numbers"'),
+        ("{% $join(['a', 1]) %}", 'T0412: Argument 1 of function "join" must be an array of "strings"'),
+        ("{% 1 / 0 + 1 %}", "D1001: Number out of range: null"),
+        ("{% $string(1 / 0) %}", "D3001: Attempting to invoke string function on Infinity or NaN"),
+        (
+            "{% $toMillis('foo') %}",
+            'D3110: The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given "foo"',
+        ),
+        (
+            "{% $power(10, 400) %}",
+            "D3061: The power function has resulted in a value that cannot be represented as a JSON number: "
+            "base=10, exponent=400",
+        ),
+        ("{% $decodeUrl('%E0%A4%A') %}", 'D3140: Malformed URL passed to $decodeUrl(): "%E0%A4%A"'),
+        (
+            "{% $sort([1, 'a']) %}",
+            "D3070: The single argument form of the sort function can only be applied to an array of strings "
+            "or an array of numbers.  Use the second argument to specify a comparison function",
+        ),
+        ("{% 'a' < 1 %}", 'T2009: The values "a" and 1 either side of operator "<" must be of the same data type'),
+        ("{% $single([1, 2]) %}", "D3138: The $single() function expected exactly 1 matching result.  Instead it matched more."),
+        ("{% $error('boom') %}", "D3137: boom"),
+    ],
+)
+def test_jsonata_js_error_messages(text: str, detail: str) -> None:
+    expression = compile(text)
+    with pytest.raises(StatesError) as info:
+        expression.evaluate(STATES, VARIABLES, field="Output")
+    assert info.value.cause == (
+        f"The JSONata expression '{expression.source}' specified for the field 'Output' "
+        f"threw an error during evaluation. {detail}"
+    )
+
+
+# AWS: UNSUPPORTED_JSONATA_EXPRESSION "Reference to 'phone' at the top level is not supported."
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("phone", ("phone",)),
+        ("phone.number", ("phone",)),
+        ("x ? y : z", ("x", "y", "z")),
+        ("(a; $b := c; a)", ("a", "c")),
+        ("$count(foo) ~> $string()", ("foo",)),
+        ("[a, 1]", ("a",)),
+        ("{'a': b, c: 1}", ("b", "c")),
+        ("$states.input.a + b.c", ("b",)),
+        ("$not(flag)", ("flag",)),
+        ("foo($v)", ("foo",)),
+        ("a{b: c}", ("a",)),
+        ("$states.input.x[a = 1].y", ()),
+        ("$states.input.{'k': name}", ()),
+        ("$states.input.items^(name)", ()),
+        ("$states.input.items[name = 'x'].(v * 2)", ()),
+        ("$map($lst, function($v) { name })", ()),
+        ("$lookup($states.input, 'bar')", ()),
+        ("$v.field", ()),
+        ("'literal' & 1", ()),
+    ],
+)
+def test_top_level_references(text: str, names: tuple[str, ...]) -> None:
+    assert compile(text).top_level_references() == names

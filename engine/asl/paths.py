@@ -93,7 +93,10 @@ class Path:
     def get(self, scope: Scope) -> JSON:
         """The value the path selects; raises PathNotFound when a definite path matches nothing."""
         found: list[JSON] = []
-        _walk(self.steps, 0, self._start(scope), "$", True, found, self._start(scope))
+        start = self._start(scope)
+        # AWS: an indefinite path never fails, it yields [] ($.items[*].v on {}); see the
+        # test_json_path_array_wildcard_or_slice_with_no_input cases.
+        _walk(self.steps, 0, start, "$", self.definite, found, start)
         if not self.definite:
             return found
         if not found:
@@ -263,7 +266,8 @@ def _render(step: Step) -> str:
 
 # --- evaluation (Jayway) -----------------------------------------------------------------
 # Jayway raises only while every step so far is definite ("upstream definite"); once a
-# wildcard, slice, filter or scan was crossed, misses are skipped silently.
+# wildcard, slice, filter or scan was crossed, misses are skipped silently. AWS goes further:
+# an indefinite path never raises at all (``Path.get`` starts its walk non-definite).
 
 _JAVA_CLASS = {str: "java.lang.String", int: "java.lang.Integer", float: "java.lang.Double",
                bool: "java.lang.Boolean", list: "net.minidev.json.JSONArray"}

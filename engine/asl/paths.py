@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from jsonpath_ng.ext import parse as _parse_jsonpath
 from jsonpath_ng.ext.filter import Filter
 
 from engine.asl import intrinsics
-from engine.asl.intrinsics._values import to_json_text
+from engine.asl.intrinsics._values import java_double
 from engine.errors import ErrorName, StatesError
 from engine.types import JSON
 
@@ -56,8 +57,27 @@ class Scope:
 
 
 def dumps(value: JSON) -> str:
-    """Compact JSON as AWS writes it in history: ``{"a":[1,2]}``, non-ASCII kept, ``1.0E20``."""
-    return to_json_text(value)
+    """Compact JSON as AWS (Jackson) writes it in history.
+
+    ``{"a":[1,2]}``, non-ASCII kept, doubles as Java prints them (``1.0``, ``1.0E20``) and
+    control characters as ``\\u001F`` (Jackson's hex digits are upper case).
+    """
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, str):
+        return _CONTROL_ESCAPE.sub(_upper_hex, json.dumps(value, ensure_ascii=False))
+    if isinstance(value, list):
+        return "[" + ",".join(map(dumps, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{dumps(str(key))}:{dumps(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)
+
+
+_CONTROL_ESCAPE = re.compile(r"(\\\\)|\\u00([0-9a-f]{2})")
+
+
+def _upper_hex(match: re.Match[str]) -> str:
+    return match.group(1) or "\\u00" + match.group(2).upper()
 
 
 # --- path syntax --------------------------------------------------------------------------

@@ -1,0 +1,286 @@
+"""Parallel and Map: child frames in an anyio task group, with AWS's branch/iteration events.
+
+Event numbering (AWS, from the recorded cases): an iteration's MapIterationSucceeded/Failed
+points at the iteration's last event but does not move the Map's cursor; the next
+MapIterationStarted points at the previous iteration's last event; MapStateSucceeded and
+MapStateExited both point at the last completion event (MapIterationSucceeded or MapRunSucceeded).
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from engine.asl import context as context_object
+from engine.asl import jsonata, paths
+from engine.asl.model import DOLLAR, Map, Parallel, State
+from engine.asl.states import Entry, Failure, Frame, Outcome, effective_input, jsonata_output, jsonpath_output
+from engine.errors import ErrorName, StatesError
+from engine.history import History
+from engine.types import JSON
+
+if TYPE_CHECKING:
+    from engine.asl.interpreter import Execution
+
+
+def _input(state: State, value: JSON, entry: Entry) -> JSON:
+    if state.jsonata:
+        if state.arguments is not None:
+            return state.arguments.render(entry.states(value), entry.frame.variables)
+        return value
+    return effective_input(state, value, entry)
+
+
+def _finish(state: State, raw_input: JSON, results: list[JSON], texts: list[str | None],
+            entry: Entry, next_state: str | None) -> Outcome:
+    """ResultSelector/ResultPath/OutputPath (or Output) over the collected results."""
+    if state.jsonata:
+        output, assigned = jsonata_output(state, entry.states(raw_input, result=results), results, entry)
+    else:
+        result: JSON = results
+        if state.result_selector is not None:
+            result = state.result_selector.render(entry.scope(results))
+        output, assigned = jsonpath_output(state, raw_input, result, entry)
+    text = None
+    if output is results and all(t is not None for t in texts):
+        text = "[" + ",".join(texts) + "]"  # type: ignore[arg-type]
+    return Outcome(next_state, output, text, assigned)
+
+
+async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | None, entry: Entry) -> Outcome:
+    ex = frame.ex
+    branch_input = _input(state, value, entry)
+    branch_text = text if branch_input is value else paths.dumps(branch_input)
+    started = ex.history.add("ParallelStateStarted", frame.last)
+    frame.last = started
+    count = len(state.branches)
+    results: list[JSON] = [None] * count
+    texts: list[str | None] = [None] * count
+    completion = [started]
+    failure: list[tuple[StatesError, int]] = []
+
+    async with anyio.create_task_group() as group:
+        for index, branch in enumerate(state.branches):
+            async def one(index: int = index, branch: Any = branch) -> None:
+                child = frame.child(started)
+                try:
+                    results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+                except StatesError as err:
+                    if not failure:
+                        failure.append((err, child.last))
+                        group.cancel_scope.cancel()
+                    return
+                completion[0] = child.last
+            group.start_soon(one)
+    if failure:
+        err, last = failure[0]
+        frame.last = last
+        raise Failure(getattr(err, "raw_error", err.error), err.cause, state_event="ParallelStateFailed")
+    ex.history.add("ParallelStateSucceeded", completion[0])
+    frame.last = completion[0]
+    return _finish(state, value, results, texts, entry, state.next)
+
+
+# --------------------------------------------------------------------------- Map
+
+
+def _items(state: Map, value: JSON, entry: Entry) -> tuple[JSON, list[JSON]]:
+    """(effective input, items); AWS's errors for a non-array."""
+    if state.jsonata:
+        if state.items is not None:
+            items = state.items.render(entry.states(value), entry.frame.variables) \
+                if hasattr(state.items, "render") else state.items
+            if not isinstance(items, list):
+                expr = getattr(getattr(state.items, "payload", None), "expression", None)
+                if expr is not None:
+                    raise _with_event(expr.type_error("Items", "array", items))
+                raise _with_event(StatesError(ErrorName.QUERY_EVALUATION_ERROR,
+                                              f"Map state input must be an array but was: {paths.dumps(items)}"))
+            return value, items
+        if not isinstance(value, list):
+            raise _with_event(StatesError(ErrorName.QUERY_EVALUATION_ERROR,
+                                          f"Map state input must be an array but was: {paths.dumps(value)}"))
+        return value, value
+    path = state.input_path
+    effective = value
+    if path is not DOLLAR:
+        effective = {} if path is None else paths.input_path(path, entry.scope(value))
+    items_path = state.items_path
+    items = effective
+    if items_path is not DOLLAR and items_path is not None:
+        items = paths.input_path(items_path, entry.scope(effective))
+    if not isinstance(items, list):
+        raise StatesError(ErrorName.RUNTIME, f"Map state input must be an array but was: {paths.dumps(items)}")
+    return effective, items
+
+
+def _with_event(err: StatesError) -> StatesError:
+    err.state_event = "MapStateFailed"  # type: ignore[attr-defined]
+    return err
+
+
+def _integer(state: Map, literal: Any, path: Any, value: JSON, entry: Entry, name: str, kind: str) -> Any:
+    """MaxConcurrency / ToleratedFailureCount / ToleratedFailurePercentage from literal, JSONata or path."""
+    if path is not None:
+        found = path.get(entry.scope(value)) if True else None
+        ok = (isinstance(found, int) and not isinstance(found, bool)) if kind == "integer" else (
+            isinstance(found, (int, float)) and not isinstance(found, bool))
+        if not ok:
+            shown = found if isinstance(found, str) else paths.dumps(found)
+            raise StatesError(ErrorName.RUNTIME, f"The {name}Path field refers to value \"{shown}\" which is "
+                                                 f"not a valid {kind}: {path.text}")
+        return found
+    if hasattr(literal, "render"):
+        return literal.render(entry.states(value), entry.frame.variables)
+    return literal
+
+
+async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry: Entry) -> Outcome:
+    ex = frame.ex
+    max_concurrency = _integer(state, state.max_concurrency, state.max_concurrency_path, value, entry,
+                               "MaxConcurrency", "integer") or 0
+    effective, items = _items(state, value, entry)
+    started = ex.history.add("MapStateStarted", frame.last, "mapStateStartedEventDetails", {"length": len(items)})
+    frame.last = started
+    tolerated = _tolerance(state, value, entry, len(items))
+    selected = [_select(state, effective, item, index, entry) for index, item in enumerate(items)]
+    if state.distributed:
+        return await _run_distributed(frame, state, value, selected, entry, max_concurrency, tolerated)
+    runner = _IterationRunner(frame, state, selected, max_concurrency, tolerated, started)
+    await runner.run()
+    if runner.failure is not None:
+        err = runner.failure
+        frame.last = runner.cursor
+        raise Failure(getattr(err, "raw_error", err.error), err.cause, state_event="MapStateFailed")
+    ex.history.add("MapStateSucceeded", runner.completion)
+    frame.last = runner.completion
+    return _finish(state, value, runner.results, runner.texts, entry, state.next)
+
+
+def _select(state: Map, effective: JSON, item: JSON, index: int, entry: Entry) -> JSON:
+    selector = state.item_selector
+    if selector is None:
+        return item
+    ex = entry.frame.ex
+    context = context_object.build(ex.execution_part, ex.machine_part, state.name, entry.time,
+                                   entry.retry_count, map_item=(index, item))
+    if state.jsonata:
+        return selector.render({"input": effective, "context": context}, entry.frame.variables)
+    return selector.render(paths.Scope(effective, context, entry.frame.variables))
+
+
+def _tolerance(state: Map, value: JSON, entry: Entry, total: int) -> int:
+    """How many failed iterations the Map tolerates."""
+    count = _integer(state, state.tolerated_failure_count, state.tolerated_failure_count_path, value, entry,
+                     "ToleratedFailureCount", "integer")
+    percentage = _integer(state, state.tolerated_failure_percentage, state.tolerated_failure_percentage_path,
+                          value, entry, "ToleratedFailurePercentage", "float")
+    if count is not None and count < 0:
+        raise StatesError(ErrorName.RUNTIME, "ToleratedFailureCount cannot be negative.")
+    if percentage is not None and not 0 <= percentage <= 100:
+        raise StatesError(ErrorName.RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
+    limits = []
+    if count is not None:
+        limits.append(int(count))
+    if percentage is not None:
+        limits.append(math.floor(total * float(percentage) / 100.0))
+    return max(limits) if limits else 0
+
+
+class _IterationRunner:
+    """Runs the iterations of one inline Map visit, writing the iteration events."""
+
+    def __init__(self, frame: Frame, state: Map, items: list[JSON], max_concurrency: int,
+                 tolerated: int, started: int) -> None:
+        self.frame = frame
+        self.state = state
+        self.items = items
+        self.limit = max_concurrency if max_concurrency and max_concurrency > 0 else len(items) or 1
+        self.tolerated = tolerated
+        self.cursor = started
+        self.completion = started
+        self.results: list[JSON] = [None] * len(items)
+        self.texts: list[str | None] = [None] * len(items)
+        self.failed = 0
+        self.failure: StatesError | None = None
+
+    async def run(self) -> None:
+        if not self.items:
+            return
+        slots = anyio.Semaphore(self.limit)
+        async with anyio.create_task_group() as group:
+            self.group = group
+            for index in range(len(self.items)):
+                await slots.acquire()
+                if self.failure is not None:
+                    slots.release()
+                    break
+                group.start_soon(self._one, index, slots)
+
+    async def _one(self, index: int, slots: anyio.Semaphore) -> None:
+        history = self.frame.ex.history
+        name = self.state.name
+        try:
+            started = history.add("MapIterationStarted", self.cursor, "mapIterationStartedEventDetails",
+                                  {"index": index, "name": name})
+            child = self.frame.child(started)
+            try:
+                value = self.items[index]
+                self.results[index], self.texts[index] = await self.frame.ex.run_machine(
+                    child, self.state.processor, value, None)  # type: ignore[arg-type]
+            except StatesError as err:
+                history.add("MapIterationFailed", child.last, "mapIterationFailedEventDetails",
+                            {"index": index, "name": name})
+                self.cursor = child.last
+                self.failed += 1
+                if self.failed > self.tolerated and self.failure is None:
+                    self.failure = err if self.tolerated == 0 else StatesError(
+                        ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                        "The specified tolerated failure threshold was exceeded")
+                    self.group.cancel_scope.cancel()
+                return
+            self.completion = history.add("MapIterationSucceeded", child.last, "mapIterationSucceededEventDetails",
+                                          {"index": index, "name": name})
+            self.cursor = child.last
+        finally:
+            slots.release()
+
+
+async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JSON], entry: Entry,
+                           max_concurrency: int, tolerated: int) -> Outcome:
+    """DISTRIBUTED mode: iterations run as child executions whose events stay out of this history."""
+    from engine.asl.interpreter import Execution
+
+    ex = frame.ex
+    info = ex.info
+    run_id = str(uuid.uuid4())
+    label = state.label or str(uuid.uuid4())[:8]
+    machine_arn = info.state_machine_arn
+    map_run_arn = machine_arn.replace(":stateMachine:", ":mapRun:") + f"/{label}:{run_id}"
+    history = ex.history
+    run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
+    child_ex = Execution(ex.machine, info, ex.registry, ex.clock, History(ex.clock), ex.execution_part["Input"])
+    child_frame = Frame(child_ex, 0, frame.variables)
+    runner = _IterationRunner(child_frame, state, items, max_concurrency, tolerated, 0)
+    await runner.run()
+    if runner.failure is not None:
+        err = runner.failure
+        details: dict[str, Any] = {}
+        if runner.failed > tolerated:
+            err = StatesError(ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                              "The specified tolerated failure threshold was exceeded")
+        details["error"] = err.error
+        if err.cause is not None:
+            details["cause"] = err.cause
+        frame.last = history.add("MapRunFailed", run_started, "mapRunFailedEventDetails", details)
+        raise Failure(err.error, err.cause, state_event="MapStateFailed")
+    done = history.add("MapRunSucceeded", run_started)
+    history.add("MapStateSucceeded", done)
+    frame.last = done
+    return _finish(state, value, runner.results, runner.texts, entry, state.next)
+
+
+Runner = Callable[[], Awaitable[None]]

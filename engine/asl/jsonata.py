@@ -104,15 +104,17 @@ def _error_message(err: JException) -> str:
 def _js_stringify(value: Any) -> str:
     if value is None:
         return "undefined"
-    return _js_json(value, None, finite_only=False)
+    return _js_json(value, None, replacer=False)
 
 
 def _evaluation_failure(err: Exception) -> str:
+    """The tail after "threw an error during evaluation": AWS writes ``. CODE: message`` for a
+    JSONata error and ``: message`` for one without a code."""
     if isinstance(err, JException):
-        return f"{err.error}: {_error_message(err)}"
+        return f". {err.error}: {_error_message(err)}"
     if isinstance(err, _FunctionError):
-        return str(err)
-    return f"{type(err).__name__}: {err}"
+        return f": {err}"
+    return f": {type(err).__name__}: {err}"
 
 
 def type_name(value: JSON) -> str:
@@ -131,7 +133,7 @@ def type_name(value: JSON) -> str:
 
 
 def _compact(value: JSON) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _js_json(value, None, replacer=False)
 
 
 # ---------------------------------------------------------------- values in and out
@@ -318,28 +320,29 @@ def _precise15(value: Any) -> str:
     return _js_number_text(float(f"{number:.15g}"))
 
 
-def _js_json(value: Any, indent: str | None, *, finite_only: bool = True, depth: int = 0) -> str:
-    """JSON.stringify with jsonata-js's $string replacer (15 significant digits, functions as "")."""
+def _js_json(value: Any, indent: str | None, *, replacer: bool = True, depth: int = 0) -> str:
+    """JSON.stringify; with ``replacer`` as $string calls it (numbers to 15 significant digits,
+    functions as ""), without as AWS quotes a value in a message."""
     if value is None or value is _NULL:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        if not finite_only and not math.isfinite(float(value)):
-            return "null"
-        return _precise15(value)
+        if replacer:
+            return _precise15(value)
+        return _js_number_text(float(value)) if math.isfinite(float(value)) else "null"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if Utils.is_function(value) or _is_lambda(value):
         return '""'
     pad, inner = ("", "") if indent is None else ("\n" + indent * depth, "\n" + indent * (depth + 1))
     if isinstance(value, list):
-        items = [_js_json(v, indent, finite_only=finite_only, depth=depth + 1) for v in value]
+        items = [_js_json(v, indent, replacer=replacer, depth=depth + 1) for v in value]
         return "[" + ",".join(inner + item for item in items) + pad + "]" if items else "[]"
     if isinstance(value, dict):
         colon = ":" if indent is None else ": "
         items = [
-            json.dumps(str(k), ensure_ascii=False) + colon + _js_json(v, indent, finite_only=finite_only, depth=depth + 1)
+            json.dumps(str(k), ensure_ascii=False) + colon + _js_json(v, indent, replacer=replacer, depth=depth + 1)
             for k, v in value.items()
             if v is not None
         ]
@@ -423,10 +426,11 @@ class _Engine(Jsonata):
         # jsonata-python lets JSON null match any parameter (as if it were missing); jsonata-js
         # checks it as type 'l', so $uppercase(null) fails T0410.
         checked = getattr(signature, "signature", None)
-        if isinstance(args, list) and any(a is _NULL for a in args) and checked is not None:
-            supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
-            if checked._regex.fullmatch(supplied) is None:
-                checked.throw_validation_error(args, supplied, checked.function_name)
+        if checked is None or not isinstance(args, list):
+            return super().validate_arguments(signature, args, context)
+        supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
+        if checked._regex.fullmatch(supplied) is None:
+            raise JException("T0410", -1, _mismatch_index(checked, supplied), checked.function_name)
         return super().validate_arguments(signature, args, context)
 
     def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:  # noqa: A002
@@ -445,6 +449,19 @@ class _Engine(Jsonata):
             if code == "D3140":
                 raise JException(code, -1, name, values[0] if values else None) from err
             raise JException(code, -1, *values[:2]) from err
+
+
+def _mismatch_index(signature: Any, supplied: str) -> int:
+    """The 1-based argument jsonata-js blames: the first parameter whose pattern stops matching
+    (jsonata-python full-matches each prefix and so always blames argument 1)."""
+    pattern, good_to = "^", 0
+    for param in signature._params:
+        pattern += param.regex
+        match = re.match(pattern, supplied)
+        if match is None:
+            break
+        good_to = match.end()
+    return good_to + 1
 
 
 def _name_the_argument(err: JException, proc: Any, args: Any) -> None:
@@ -478,13 +495,13 @@ class Expression:
         try:
             raw = self._engine.evaluate(None, bindings)
         except RecursionError:
-            raise self._failure(field, "D1011: " + JException.error_codes["D1011"]) from None
+            raise self._failure(field, ". D1011: " + JException.error_codes["D1011"]) from None
         except Exception as err:  # noqa: BLE001 - any library failure is the expression's error
             raise self._failure(field, _evaluation_failure(err)) from None
         return _to_json(raw)
 
     def _failure(self, field: str | None, detail: str) -> StatesError:
-        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} threw an error during evaluation. {detail}")
+        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} threw an error during evaluation{detail}")
 
     def _subject(self, field: str | None) -> str:
         where = f" specified for the field '{field}'" if field is not None else ""

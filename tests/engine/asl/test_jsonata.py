@@ -217,22 +217,44 @@ def test_evaluation_error(text: str, detail: str) -> None:
     )
 
 
+# The wording of these failures is not recorded from AWS; the shape (": message", no code) is.
 @pytest.mark.parametrize(
-    "text",
+    ("text", "detail"),
     [
-        "{% $partition([1, 2], 0) %}",
-        "{% $range(0, 10, 0) %}",
-        "{% $range(0, 5000, 1) %}",
-        "{% $hash('x', 'SHA-999') %}",
-        "{% $random(1.5) %}",
-        "{% $parse('{not json') %}",
+        ("{% $partition([1, 2], 0) %}", "Invalid arguments in $partition: chunk size must be a positive integer"),
+        ("{% $range(0, 10, 0) %}", "Invalid arguments in $range: start, end and step must be integers, step not 0"),
+        ("{% $range(0, 5000, 1) %}", "Invalid arguments in $range: the result would have more than 1000 items"),
+        (
+            "{% $hash('x', 'SHA-999') %}",
+            "Invalid arguments in $hash: the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512",
+        ),
+        ("{% $random(1.5) %}", "Invalid arguments in $random: the seed must be an integer"),
+        (
+            "{% $parse('{not json') %}",
+            "Invalid arguments in $parse: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        ),
     ],
 )
-def test_aws_function_errors_are_query_evaluation_errors(text: str) -> None:
+def test_aws_function_errors(text: str, detail: str) -> None:
     with pytest.raises(StatesError) as info:
         evaluate(text)
     assert info.value.error == QEE
-    assert info.value.cause.startswith(f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. ")
+    assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation: {detail}"
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{% $partition([1], 'x') %}", 'T0410: Argument 2 of function "partition" does not match function signature'),
+        ("{% $hash(1, 'MD5') %}", 'T0410: Argument 1 of function "hash" does not match function signature'),
+        ("{% $uuid(1) %}", 'T0410: Argument 1 of function "uuid" does not match function signature'),
+        ("{% $parse(1) %}", 'T0410: Argument 1 of function "parse" does not match function signature'),
+    ],
+)
+def test_aws_function_signatures(text: str, detail: str) -> None:
+    with pytest.raises(StatesError) as info:
+        evaluate(text)
+    assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"
 
 
 # ------------------------------------------------------------------ templates

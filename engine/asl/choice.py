@@ -12,10 +12,21 @@ from datetime import datetime, timedelta, timezone
 from typing import Union
 
 from engine.asl.paths import Path, PathNotFound, Scope, compile_path
-from engine.errors import Diagnostic, ErrorName, InvalidDefinition, StatesError
+from engine.errors import ErrorName, StatesError
 from engine.types import JSON, Pointer
 
-__all__ = ["OPERATORS", "And", "Comparison", "Not", "Or", "Rule", "build_rule", "evaluate", "parse_timestamp"]
+__all__ = [
+    "OPERATORS", "And", "Comparison", "InvalidRule", "Not", "Or", "Rule", "build_rule", "evaluate", "parse_timestamp",
+]
+
+
+class InvalidRule(ValueError):
+    """A malformed Choice rule; ``location`` points at the offending field (``.../Choices[0]/And[1]``)."""
+
+    def __init__(self, message: str, location: Pointer) -> None:
+        self.message = message
+        self.location = location
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +120,7 @@ def _compare(left: JSON, right: JSON, kind: str) -> int | None:
     if kind == "Numeric":
         if not _is_number(left) or not _is_number(right):
             return None
-        return (left > right) - (left < right)
+        return int(left > right) - int(left < right)
     if kind == "Timestamp":
         x, y = parse_timestamp(left), parse_timestamp(right)
         if x is None or y is None:
@@ -168,7 +179,7 @@ _IGNORED = {"Next", "Comment", "Assign", "Output"}
 # --- building ---------------------------------------------------------------------------------
 
 def build_rule(raw: dict[str, JSON], *, at: Pointer) -> Rule:
-    """A Choice rule from its JSON; InvalidDefinition (SCHEMA_VALIDATION_FAILED at ``at``) if malformed."""
+    """A Choice rule from its JSON; InvalidRule (a ValueError) naming the bad field if malformed."""
     if not isinstance(raw, dict):
         raise _invalid("A choice rule must be an object", at)
     keys = [key for key in raw if key not in _IGNORED]
@@ -211,7 +222,7 @@ def _build_comparison(variable: JSON, operator: str, operand: JSON, at: Pointer)
     if kind == "Timestamp" and parse_timestamp(operand) is None:
         raise _invalid("String does not match RFC3339 timestamp", f"{at}/{operator}")
     if operator == "StringMatches":
-        return Comparison(path, operator, _pattern(operand, f"{at}/{operator}"))
+        return Comparison(path, operator, _pattern(str(operand), f"{at}/{operator}"))
     return Comparison(path, operator, operand)
 
 
@@ -237,8 +248,8 @@ def _pattern(text: str, at: Pointer) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _invalid(message: str, at: Pointer) -> InvalidDefinition:
-    return InvalidDefinition([Diagnostic("SCHEMA_VALIDATION_FAILED", message, at)])
+def _invalid(message: str, at: Pointer) -> InvalidRule:
+    return InvalidRule(message, at)
 
 
 # --- evaluation -----------------------------------------------------------------------------

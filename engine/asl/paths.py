@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonpath_ng import DatumInContext
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext import parse as _parse_jsonpath
+from jsonpath_ng.ext.parser import parse as _parse_jsonpath
 from jsonpath_ng.ext.filter import Filter
 
 from engine.asl import intrinsics

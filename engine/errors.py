@@ -60,8 +60,8 @@ class Diagnostic:
 
     def render(self) -> str:
         """The text AWS puts inside ``Invalid State Machine Definition: '...'``."""
-        if self.location is None:
-            return f"{self.code}: {self.message}"
+        if self.location is None:  # AWS: "MISSING_END_STATE: Workflow has no terminal state at null"
+            return f"{self.code}: {self.message} at null"
         return f"{self.code}: {self.message} at {self.location}"
 
 

@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from engine.asl import intrinsics
+from engine.asl import intrinsics, jsonata
+from engine.asl.paths import compile_path
 from engine.errors import Diagnostic, InvalidDefinition
 from engine.types import JSON, Pointer
 
@@ -31,6 +32,7 @@ __all__ = [
     "MISSING_END_STATE",
     "MISSING_TARGET",
     "SCHEMA",
+    "UNSUPPORTED_JSONATA",
     "load_definition",
     "load_json",
     "validate",
@@ -42,6 +44,7 @@ MISSING_TARGET: Final = "MISSING_TRANSITION_TARGET"
 MISSING_END_STATE: Final = "MISSING_END_STATE"
 INVALID_JSON: Final = "INVALID_JSON_DESCRIPTION"
 INVALID_JSONATA: Final = "INVALID_JSONATA_EXPRESSION"
+UNSUPPORTED_JSONATA: Final = "UNSUPPORTED_JSONATA_EXPRESSION"
 DUPLICATE_STATE: Final = "DUPLICATE_STATE_NAME"
 
 JSONPATH: Final = "JSONPath"
@@ -129,40 +132,32 @@ _JSONATA_CODE: Final = re.compile(r"^[A-Z]\d{4}: ")
 _INT32_MAX: Final = 2**31 - 1
 
 
-# ---------------------------------------------------------------- adapters to sibling modules
+# ---------------------------------------------------------------- JSONata sources
 
 
-def _compile_path(text: str) -> None:
-    """Raise ValueError unless ``text`` is a path AWS accepts ($, $$ context, $var)."""
-    try:
-        from engine.asl.paths import compile_path
-    except ImportError:  # pragma: no cover - paths.py is written alongside this module
-        _fallback_path(text)
-        return
-    compile_path(text)
+def _compile_jsonata(text: str) -> tuple[str, ...]:
+    """The top-level field names ``text`` reads; ValueError(jsonata message) if it does not parse."""
+    return jsonata.compile(text).top_level_references()
 
 
-def _fallback_path(text: str) -> None:
-    from jsonpath_ng.ext import parse as jsonpath_parse  # type: ignore[import-untyped]
-
-    if not isinstance(text, str) or not text.startswith("$"):
-        raise ValueError(text)
-    body = text[1:].lstrip("$")
-    match = re.match(r"^[A-Za-z_][A-Za-z0-9_]*", body) if not text.startswith("$$") else None
-    body = body[match.end():] if match else body
-    try:
-        jsonpath_parse("$" + body)
-    except Exception as err:  # noqa: BLE001 - jsonpath-ng raises assorted types
-        raise ValueError(str(err)) from None
+_STRING_LITERAL: Final = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+_STATES_FIELD: Final = re.compile(r"\$states\.(errorOutput|result)\b")
 
 
-def _compile_jsonata(text: str) -> None:
-    """Raise ValueError(jsonata message) unless ``text`` is a JSONata expression that parses."""
-    try:
-        from engine.asl.jsonata import compile as jsonata_compile
-    except ImportError:  # pragma: no cover - jsonata.py is the only module importing jsonata
-        return
-    jsonata_compile(text)
+def _unsupported_references(text: str, scope: frozenset[str]) -> list[str]:
+    """AWS's UNSUPPORTED_JSONATA_EXPRESSION messages for one expression's source.
+
+    ``scope`` names the ``$states`` fields readable where the expression sits (``result`` in a
+    Task, Map or Parallel Output/Assign, ``errorOutput`` in a Catcher's).
+    """
+    code = _STRING_LITERAL.sub('""', text)
+    found = []
+    if re.search(r"\$\$", code):
+        found.append("Reference to '$$' is not supported.")  # AWS (floci-measured)
+    for name in dict.fromkeys(_STATES_FIELD.findall(code)):
+        if name not in scope:
+            found.append(f"Field '$states.{name}' does not exist.")  # AWS (floci-measured)
+    return found
 
 
 def _is_expression(value: JSON) -> bool:
@@ -245,7 +240,7 @@ class _Walker:
             ok = False
         else:
             try:
-                _compile_path(value)
+                compile_path(value)
                 ok = True
             except ValueError:
                 ok = False
@@ -273,21 +268,28 @@ class _Walker:
         if self.expect(value, "OBJECT", at):
             self.payload(value, at)
 
-    def jsonata(self, value: JSON, at: Pointer) -> None:
-        """Every ``{% %}`` string inside ``value`` must parse."""
+    def jsonata(self, value: JSON, at: Pointer, scope: frozenset[str] = frozenset()) -> None:
+        """Every ``{% %}`` string inside ``value`` must parse and read only what AWS provides there."""
         if isinstance(value, dict):
             for key, item in value.items():
-                self.jsonata(item, f"{at}/{key}")
+                self.jsonata(item, f"{at}/{key}", scope)
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                self.jsonata(item, f"{at}[{i}]")
+                self.jsonata(item, f"{at}[{i}]", scope)
         elif _is_expression(value):
             try:
-                _compile_jsonata(value)
+                names = _compile_jsonata(value)
             except ValueError as err:
+                # AWS (floci-measured): the jsonata-js message without its "S0201: " code.
                 self.error(_JSONATA_CODE.sub("", str(err)), at, INVALID_JSONATA)
+                return
+            for name in names:
+                # AWS: "Reference to 'phone' at the top level is not supported." (floci-measured)
+                self.error(f"Reference to '{name}' at the top level is not supported.", at, UNSUPPORTED_JSONATA)
+            for message in _unsupported_references(value[2:-2], scope):
+                self.error(message, at, UNSUPPORTED_JSONATA)
 
-    def jsonata_or(self, value: JSON, at: Pointer, check: Callable[[], None]) -> None:
+    def jsonata_or(self, value: JSON, at: Pointer, check: Callable[[], object]) -> None:
         """A JSONata-state field that takes either an expression or a literal checked by ``check``."""
         if isinstance(value, str) and _is_expression(value):
             self.jsonata(value, at)
@@ -412,6 +414,15 @@ class _StateContext:
     def jsonata(self) -> bool:
         return self.language == JSONATA
 
+    @property
+    def result_scope(self) -> frozenset[str]:
+        """The ``$states`` fields an Output or Assign of this state may read besides input/context."""
+        return _WITH_RESULT if self.kind in ("Task", "Map", "Parallel") else frozenset()
+
+
+_WITH_RESULT: Final = frozenset({"result"})
+_IN_CATCHER: Final = frozenset({"errorOutput"})
+
 
 def _has_type(value: JSON, kind: str) -> bool:
     if kind == "STRING":
@@ -445,7 +456,7 @@ def _is_dynamic(value: JSON) -> bool:
             return False
         return True
     try:
-        _compile_path(value)
+        compile_path(value)
     except ValueError:
         return False
     return True
@@ -488,13 +499,13 @@ def _assign(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
     if not w.expect(value, "OBJECT", at):
         return
     if ctx.jsonata:
-        w.jsonata(value, at)
+        w.jsonata(value, at, ctx.result_scope)
     else:
         w.payload(value, at)
 
 
-def _jsonata_value(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
-    w.jsonata(value, at)
+def _output(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
+    w.jsonata(value, at, ctx.result_scope)
 
 
 def _arguments(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
@@ -716,7 +727,11 @@ def _item_batcher(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> N
     w.keys(value, frozenset(fields), at)
     for key in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
         if key in value:
-            w.jsonata_or(value[key], f"{at}/{key}", lambda k=key: w.integer(value[k], f"{at}/{k}", 0))
+            _count(w, value[key], f"{at}/{key}")
+
+
+def _count(w: _Walker, value: JSON, at: Pointer) -> None:
+    w.jsonata_or(value, at, lambda: w.integer(value, at, 0))
 
 
 def _sub_object(w: _Walker, ctx: _StateContext, value: dict[str, Any], at: Pointer,
@@ -775,15 +790,18 @@ def _catch(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
             elif key == "ResultPath" and not ctx.jsonata:
                 w.path(item, "ResultPath", spot, nullable=True, reference=True)
             elif key == "Output" and ctx.jsonata:
-                w.jsonata(item, spot)
-            elif key == "Assign":
-                _assign(w, ctx, item, spot)
+                w.jsonata(item, spot, _IN_CATCHER)
+            elif key == "Assign" and w.expect(item, "OBJECT", spot):
+                if ctx.jsonata:
+                    w.jsonata(item, spot, _IN_CATCHER)
+                else:
+                    w.payload(item, spot)
 
 
 def _error_equals(w: _Walker, raw: dict[str, Any], at: Pointer, *, last: bool, what: str) -> None:
     names = raw.get("ErrorEquals")
     where = f"{at}/ErrorEquals"
-    if "ErrorEquals" not in raw or not w.expect(names, "ARRAY", where):
+    if "ErrorEquals" not in raw or not w.expect(names, "ARRAY", where) or not isinstance(names, list):
         return
     if not names:
         w.error("Value cannot be empty", where)
@@ -809,7 +827,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "Parameters": _template,
     "ResultSelector": _template,
     "Assign": _assign,
-    "Output": _jsonata_value,
+    "Output": _output,
     "Arguments": _arguments,
     "Resource": _resource,
     "Credentials": _credentials,
@@ -931,7 +949,7 @@ def load_json(text: str) -> dict[str, Any]:
     raw, problem = _parse(text)
     if problem is not None:
         raise InvalidDefinition([problem])
-    return raw
+    return cast(dict[str, Any], raw)
 
 
 def load_definition(text: str, *, type: str = "STANDARD") -> dict[str, Any]:  # noqa: A002

@@ -254,9 +254,35 @@ JSONATA = [
 
 @pytest.mark.parametrize(("expression", "message"), JSONATA, ids=[e for e, _ in JSONATA])
 def test_invalid_jsonata(expression: str, message: str) -> None:
-    pytest.importorskip("engine.asl.jsonata")
     raw = {**one({**PASS_END, "Output": {"v": "{% " + expression + " %}"}}), "QueryLanguage": "JSONata"}
     assert found(raw) == [("INVALID_JSONATA_EXPRESSION", message, "/States/S/Output/v")]
+
+
+UNSUPPORTED = [
+    ("phone", "Reference to 'phone' at the top level is not supported."),
+    ("$$", "Reference to '$$' is not supported."),
+    ("$states.errorOutput", "Field '$states.errorOutput' does not exist."),
+    ("$states.result", "Field '$states.result' does not exist."),
+]
+
+
+@pytest.mark.parametrize(("expression", "message"), UNSUPPORTED, ids=[e for e, _ in UNSUPPORTED])
+def test_unsupported_jsonata(expression: str, message: str) -> None:
+    raw = {**one({**PASS_END, "Output": {"v": "{% " + expression + " %}"}}), "QueryLanguage": "JSONata"}
+    assert found(raw) == [("UNSUPPORTED_JSONATA_EXPRESSION", message, "/States/S/Output/v")]
+
+
+def test_states_fields_where_aws_provides_them() -> None:
+    raw = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+              "Output": "{% $states.result %}", "Assign": {"r": "{% $states.result.x %}"},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", "Output": "{% $states.errorOutput %}",
+                         "Assign": {"e": "{% $states.errorOutput.Error & '$states.result' %}"}}]},
+        "H": {"Type": "Pass", "End": True}}}
+    assert found(raw) == []
+    raw["States"]["T"]["Arguments"] = {"x": "{% $states.errorOutput %}"}
+    assert found(raw) == [("UNSUPPORTED_JSONATA_EXPRESSION", "Field '$states.errorOutput' does not exist.",
+                           "/States/T/Arguments/x")]
 
 
 def test_valid_jsonata_fields() -> None:
@@ -329,6 +355,14 @@ def test_load_definition_renders_every_error() -> None:
     assert raised.value.message == ("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' "
                                     "target: pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "
                                     "\"pass2\" is not reachable. at /States/pass2'")
+
+
+def test_missing_location_renders_as_null() -> None:
+    text = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}})
+    with pytest.raises(InvalidDefinition) as raised:
+        load_definition(text)
+    assert raised.value.message == ("Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no "
+                                    "terminal state at null'")
 
 
 def test_response_truncation_and_result() -> None:

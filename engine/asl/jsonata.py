@@ -501,7 +501,7 @@ class Expression:
         return _to_json(raw)
 
     def _failure(self, field: str | None, detail: str) -> StatesError:
-        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} threw an error during evaluation{detail}")
+        return _query_error(f"{self._subject(field)} threw an error during evaluation{detail}", field)
 
     def _subject(self, field: str | None) -> str:
         where = f" specified for the field '{field}'" if field is not None else ""
@@ -519,15 +519,22 @@ class Expression:
 
     def undefined_error(self, field: str | None) -> StatesError:
         """AWS's error for an expression that returned nothing."""
-        return StatesError(QUERY_EVALUATION_ERROR, f"{self._subject(field)} returned nothing (undefined).")
+        return _query_error(f"{self._subject(field)} returned nothing (undefined).", field)
 
     def type_error(self, field: str | None, expected: str, value: JSON) -> StatesError:
         """AWS's error for a result of the wrong type (``expected`` e.g. 'array')."""
-        return StatesError(
-            QUERY_EVALUATION_ERROR,
+        return _query_error(
             f"{self._subject(field)} returned an unexpected result type. "
             f"Expected '{expected}', but was '{type_name(value)}' for value: {_compact(value)}",
+            field,
         )
+
+
+def _query_error(cause: str, field: str | None) -> StatesError:
+    """States.QueryEvaluationError; ``location`` is the field, as EvaluationFailed events name it."""
+    error = StatesError(QUERY_EVALUATION_ERROR, cause)
+    error.location = field  # type: ignore[attr-defined]
+    return error
 
 
 # Children evaluated against the same context item as their parent node.

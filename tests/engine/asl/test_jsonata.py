@@ -479,3 +479,22 @@ def test_jsonata_js_error_messages(text: str, detail: str) -> None:
 )
 def test_top_level_references(text: str, names: tuple[str, ...]) -> None:
     assert compile(text).top_level_references() == names
+
+
+def test_errors_carry_the_field_as_location() -> None:
+    """EvaluationFailed events name the field in ``location`` ('Output/result', 'Items')."""
+    with pytest.raises(StatesError) as undefined:
+        render({"result": "{% $doesNotExist %}"})
+    assert undefined.value.location == "Output/result"  # type: ignore[attr-defined]
+    with pytest.raises(StatesError) as failed:
+        render({"a": ["{% $nope() %}"]}, field="Arguments")
+    assert failed.value.location == "Arguments/a[0]"  # type: ignore[attr-defined]
+    with pytest.raises(StatesError) as typed:
+        compile_template("{% 1 %}", field="Items", result_type="array").render(STATES, {})
+    assert typed.value.location == "Items"  # type: ignore[attr-defined]
+    with pytest.raises(StatesError) as bare:
+        evaluate("{% $nope() %}")
+    assert bare.value.location is None  # type: ignore[attr-defined]
+    assert bare.value.cause == (
+        "The JSONata expression '$nope()' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+    )

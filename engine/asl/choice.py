@@ -77,37 +77,30 @@ def _utf16(text: str) -> bytes:
     return text.encode("utf-16-be", "surrogatepass")
 
 
-# AWS parses timestamps with Java's ISO_OFFSET_DATE_TIME ("ISO-8601 extended offset date-time",
-# as its Wait state messages say): case-insensitive T/Z, optional seconds, up to 9 fraction
-# digits, a required offset (Z, +HH, +HH:MM or +HH:MM:SS up to 18 hours).
-_TIMESTAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{0,9}))?)?"
-    r"(?:([Zz])|([+-])(\d{2})(?::(\d{2})(?::(\d{2}))?)?)"
-)
+# ASL: "Timestamps must conform to RFC3339 profile of ISO 8601, with the further restrictions
+# that an uppercase T must separate the date and time portions, and an uppercase Z must denote
+# that a numeric time zone offset is not present" (2016-08-18T17:33:00Z). AWS's runtime is Java,
+# so fractions stop at nanoseconds.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))")
 
 
 def parse_timestamp(text: JSON) -> tuple[int, int] | None:
     """``(epoch seconds, nanoseconds)`` of an ISO-8601 offset date-time, None when it is not one."""
     if not isinstance(text, str) or (match := _TIMESTAMP.fullmatch(text)) is None:
         return None
-    year, month, day, hour, minute, second, fraction, zulu, sign, oh, om, os_ = match.groups()
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_hours, off_minutes = match.groups()
     try:
-        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                         tzinfo=timezone.utc)
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=timezone.utc)
     except ValueError:
         return None
     offset = 0
     if not zulu:
-        hours, minutes, seconds = int(oh), int(om or 0), int(os_ or 0)
-        if minutes > 59 or seconds > 59:
+        if int(off_hours) > 23 or int(off_minutes) > 59:
             return None
-        offset = hours * 3600 + minutes * 60 + seconds
-        if offset > 18 * 3600:
-            return None
-        offset = -offset if sign == "-" else offset
-    instant = local - timedelta(seconds=offset)
-    nanos = int((fraction or "").ljust(9, "0"))
-    return int(instant.timestamp()), nanos
+        offset = (int(off_hours) * 60 + int(off_minutes)) * (-60 if sign == "-" else 60)
+    seconds = (local - _EPOCH) // timedelta(seconds=1) - offset
+    return seconds, int((fraction or "").ljust(9, "0"))
 
 
 def _compare(left: JSON, right: JSON, kind: str) -> int | None:

@@ -101,7 +101,11 @@ TABLE = [
     ("IsBoolean", False, "true", True),
     ("IsTimestamp", True, "2016-08-18T17:33:00Z", True),
     ("IsTimestamp", True, "2016-08-18T17:33:00.123456789+05:30", True),
-    ("IsTimestamp", True, "2016-08-18T17:33Z", True),
+    ("IsTimestamp", True, "2016-08-18T17:33Z", False),
+    ("IsTimestamp", True, "2016-08-18t17:33:00Z", False),
+    ("IsTimestamp", True, "2016-08-18T17:33:00z", False),
+    ("IsTimestamp", True, "2016-08-18T17:33:00-00:00", True),
+    ("IsTimestamp", True, "2016-08-18T17:33:00.Z", False),
     ("IsTimestamp", True, "2016-08-18T17:33:00", False),
     ("IsTimestamp", True, "2016-08-18 17:33:00Z", False),
     ("IsTimestamp", True, "2016-13-05T21:29:29Z", False),
@@ -109,7 +113,9 @@ TABLE = [
     ("IsTimestamp", True, "2016-02-30T00:00:00Z", False),
     ("IsTimestamp", True, "05-12-2016T21:29:29Z", False),
     ("IsTimestamp", True, "2016-08-18T17:33:00.1234567890Z", False),
-    ("IsTimestamp", True, "2016-08-18T17:33:00+19:00", False),
+    ("IsTimestamp", True, "2016-08-18T17:33:00+24:00", False),
+    ("IsTimestamp", True, "2016-08-18T17:33:00+01", False),
+    ("IsTimestamp", True, "2016-08-18T17:33:00+0100", False),
     ("IsTimestamp", True, 20160818, False),
     ("IsTimestamp", False, "2016-08-18", True),
 ]
@@ -239,9 +245,12 @@ def test_invalid_rules(raw: dict[str, Any], location: str) -> None:
 def test_parse_timestamp() -> None:
     assert parse_timestamp("1970-01-01T00:00:00Z") == (0, 0)
     assert parse_timestamp("1970-01-01T01:00:00.5+01:00") == (0, 500_000_000)
-    assert parse_timestamp("1970-01-01t00:00:01z") == (1, 0)
-    assert parse_timestamp("1970-01-01T00:00:00-01") == (3600, 0)
+    assert parse_timestamp("1970-01-01T00:00:01Z") == (1, 0)
+    assert parse_timestamp("1970-01-01T00:00:00-01:30") == (5400, 0)
+    assert parse_timestamp("1970-01-01T00:00:00.000000001Z") == (0, 1)
     assert parse_timestamp("1970-01-01T00:00:00+0100") is None
+    assert parse_timestamp("0001-01-01T00:00:00+23:59") == (-62135596800 - 86340, 0)
+    assert parse_timestamp("9999-12-31T23:59:59-23:59") == (253402300799 + 86340, 0)
     assert parse_timestamp(None) is None
 
 

@@ -1,0 +1,117 @@
+"""The ``statesim`` command: ``serve`` the AWS APIs, ``run`` one execution, ``validate`` a definition."""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8083
+DEFAULT_DATA_DIR = ".statesim"
+
+SNIPPET = """\
+statesim is serving AWS Step Functions at {endpoint}
+  data: {data}
+
+boto3:
+    import boto3
+    from botocore.config import Config
+    sfn = boto3.client("stepfunctions", endpoint_url="{endpoint}", region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test",
+                       config=Config(inject_host_prefix=False))
+AWS CLI / any SDK:
+    export AWS_ENDPOINT_URL={endpoint} AWS_DISABLE_HOST_PREFIX_INJECTION=true
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="statesim", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the AWS-compatible HTTP APIs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="SQLite data directory (default .statesim)")
+    where.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
+    serve.add_argument("--wait-time-scale", type=float, default=None,
+                       help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
+    run = commands.add_parser("run", help="run one execution in process and print its output")
+    run.add_argument("definition", help="path to an ASL definition (JSON)")
+    run.add_argument("--input", default=None, help="execution input (JSON text)")
+    run.add_argument("--history", action="store_true", help="print the execution history too")
+    validate = commands.add_parser("validate", help="print AWS's diagnostics for a definition")
+    validate.add_argument("definition")
+    validate.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from engine.clock import Clock, ScaledClock, SystemClock
+    from engine.runtime import Runtime
+    from engine.store import MemoryStore, SqliteStore
+
+    store = MemoryStore() if args.in_memory else SqliteStore(args.data_dir)
+    clock: Clock = SystemClock() if args.wait_time_scale is None else ScaledClock(args.wait_time_scale)
+    runtime = Runtime(store, clock=clock)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    data = "in memory (nothing is kept)" if args.in_memory else str(Path(args.data_dir).resolve())
+    print(SNIPPET.format(endpoint=f"http://{host}:{port}", data=data), flush=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
+    server.run(sockets=[sock])
+    return 0
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _run(args: argparse.Namespace) -> int:
+    import engine.asl as asl
+    from engine.errors import InvalidDefinition
+
+    try:
+        result = asl.run_sync(_read(args.definition), args.input)
+    except InvalidDefinition as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    if args.history:
+        for event in result.history:
+            print(json.dumps(event, default=_default, ensure_ascii=False))
+    if result.status == "SUCCEEDED":
+        print(result.output)
+        return 0
+    print(json.dumps({"status": result.status, "error": result.error, "cause": result.cause}, ensure_ascii=False))
+    return 1
+
+
+def _default(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from engine.asl import validate
+
+    response = validate.validate_definition_response(_read(args.definition), type=args.type)
+    print(json.dumps(response, indent=2, ensure_ascii=False))
+    return 0 if response.get("result") == "OK" else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``statesim`` console script."""
+    args = _parser().parse_args(argv)
+    command = {"serve": _serve, "run": _run, "validate": _validate}[args.command]
+    return command(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

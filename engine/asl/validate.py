@@ -527,15 +527,49 @@ def _end(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
 
 
 def _resource(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:
-    if not w.expect(value, "STRING", at) or w.machine_type != "EXPRESS":
+    if not w.expect(value, "STRING", at):
+        return
+    if not _is_known_integration(value):
+        # AWS: "The resource provided arn:aws:states:::dynamodb:query is not recognized. The value
+        # is not a valid resource ARN, or the resource is not available in this region." (recorded)
+        w.error(f"The resource provided {value} is not recognized. The value is not a valid resource ARN, "
+                "or the resource is not available in this region.", at)
+        return
+    if w.machine_type != "EXPRESS":
         return
     # AWS (recorded): the .waitForTaskToken message ends with a space, the .sync one does not.
     if value.endswith(".waitForTaskToken"):
         w.error("Express state machine does not support '.waitForTaskToken' service integration ", at)
-    elif re.search(r"\.sync(:\d+)?$", value):
+    elif _SYNC.search(value):
         w.error("Express state machine does not support '.sync' service integration", at)
     elif value.startswith("arn:") and ":activity:" in value:
         w.error("Express state machine does not support Activity ARN", at)
+
+
+_SYNC: Final = re.compile(r"\.sync(:\d+)?$")
+_OPTIMIZED: Final = re.compile(r"^arn:[^:]+:states:::([a-z0-9-]+):([A-Za-z0-9]+)(\.sync(:\d+)?|\.waitForTaskToken)?$")
+# Optimized integrations whose actions AWS lists; a service not listed here is not checked.
+_INTEGRATIONS: Final[Mapping[str, frozenset[str]]] = {
+    "dynamodb": frozenset({"getItem", "putItem", "deleteItem", "updateItem"}),
+    "lambda": frozenset({"invoke"}),
+    "sns": frozenset({"publish"}),
+    "sqs": frozenset({"sendMessage"}),
+    "states": frozenset({"startExecution"}),
+    "events": frozenset({"putEvents"}),
+    "apigateway": frozenset({"invoke"}),
+    "http": frozenset({"invoke"}),
+    "glue": frozenset({"startJobRun"}),
+    "batch": frozenset({"submitJob"}),
+    "ecs": frozenset({"runTask"}),
+}
+
+
+def _is_known_integration(resource: str) -> bool:
+    match = _OPTIMIZED.match(resource)
+    if match is None:
+        return True  # Lambda and activity ARNs, aws-sdk integrations, anything not optimized
+    actions = _INTEGRATIONS.get(match.group(1))
+    return actions is None or match.group(2) in actions
 
 
 def _credentials(w: _Walker, ctx: _StateContext, value: JSON, at: Pointer) -> None:

@@ -285,6 +285,39 @@ def test_states_fields_where_aws_provides_them() -> None:
                            "/States/T/Arguments/x")]
 
 
+RESOURCES = [
+    ("arn:aws:states:::dynamodb:query", False),
+    ("arn:aws:states:::sqs:deleteMessage", False),
+    ("arn:aws:states:::dynamodb:putItem", True),
+    ("arn:aws:states:::lambda:invoke.waitForTaskToken", True),
+    ("arn:aws:states:::states:startExecution.sync:2", True),
+    ("arn:aws:states:::aws-sdk:dynamodb:query", True),
+    ("arn:aws:states:::s3:getObject", True),
+    ("arn:aws:lambda:us-east-1:111111111111:function:f", True),
+]
+
+
+@pytest.mark.parametrize(("resource", "known"), RESOURCES, ids=[r for r, _ in RESOURCES])
+def test_optimized_integrations(resource: str, known: bool) -> None:
+    raw = one({"Type": "Task", "Resource": resource, "End": True})
+    message = (f"The resource provided {resource} is not recognized. The value is not a valid resource ARN, or "
+               "the resource is not available in this region.")
+    assert found(raw) == ([] if known else [(SCHEMA, message, "/States/S/Resource")])
+
+
+TIMESTAMPS = [
+    ("2016-03-14T01:59:00Z", True), ("2016-03-05T21:29:29.243167252Z", True), ("2016-03-14T01:59:00+05:30", True),
+    ("2016-12-05 21:29:29Z", False), ("2016-12-05T21:29:29", False), ("2016-13-05T21:29:29Z", False),
+    ("2016-12-05T25:29:29Z", False), ("05-12-2016T21:29:29Z", False), ("{% '2016-03-14T01:59:00Z' %}", False),
+]
+
+
+@pytest.mark.parametrize(("timestamp", "valid"), TIMESTAMPS, ids=[t for t, _ in TIMESTAMPS])
+def test_wait_timestamps(timestamp: str, valid: bool) -> None:
+    raw = one({"Type": "Wait", "Timestamp": timestamp, "End": True})
+    assert found(raw) == ([] if valid else [(SCHEMA, "String does not match RFC3339 timestamp", "/States/S/Timestamp")])
+
+
 def test_valid_jsonata_fields() -> None:
     raw = {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
         "Type": "Map", "Items": "{% $states.input.items %}", "MaxConcurrency": "{% 2 %}",

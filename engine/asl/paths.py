@@ -183,7 +183,8 @@ class _Parser:
                 steps.append(("scan", self.after_scan()))
             elif char == ".":
                 self.pos += 1
-                steps.append(self.dot_step())
+                # Jayway accepts "$.[0]" and "$.['a']" as "$[0]" and "$['a']".
+                steps.append(self.bracket() if self.src[self.pos:self.pos + 1] == "[" else self.dot_step())
             elif char == "[":
                 steps.append(self.bracket())
             else:

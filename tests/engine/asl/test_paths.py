@@ -29,6 +29,8 @@ DATA: dict[str, Any] = {
     "nil": None,
     "text": "hello",
     "nums": [0, 1, 2, 3, 4],
+    "we'ird": "key",
+    'Test""Name"': "escaped",
 }
 CONTEXT = {"Execution": {"Id": "arn:exec", "Input": {"k": 1}}, "Map": {"Item": {"Index": 2}}}
 VARIABLES = {"v": {"k": [7, 8]}, "n": 3}
@@ -70,6 +72,11 @@ FOUND = [
     ("$v", {"k": [7, 8]}),
     ("$v.k[1]", 8),
     ("$n", 3),
+    ("$.[?(@.p > 2)].n", []),  # "$.[" is "$[": filters apply to objects too (no match here)
+    ("$.items.[1].n", "b"),
+    ("$.items[?(@.p <= 1)]", [{"p": 1, "n": "a"}]),
+    ("$['we\\'ird']", "key"),
+    ("$['Test\\\"\"Name\"']", "escaped"),
 ]
 
 
@@ -113,6 +120,14 @@ def test_missing(text: str, detail: str) -> None:
     with pytest.raises(PathNotFound) as caught:
         compile_path(text).get(SCOPE)
     assert caught.value.detail == detail
+
+
+def test_filter_on_a_root_array_and_dot_bracket() -> None:
+    users = [{"name": "a", "year": 1997}, {"name": "b", "year": 1999}, {"name": "c", "year": 1998}]
+    scope = Scope(users)
+    assert compile_path("$[?(@.year <= 1998)]").get(scope) == [users[0], users[2]]
+    assert compile_path("$.[?(@.year < 1999)].name").get(scope) == ["a", "c"]
+    assert compile_path("$[?(@.year == $[1].year)].name").get(scope) == ["b"]
 
 
 def test_property_of_a_scalar_is_missing() -> None:

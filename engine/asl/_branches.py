@@ -166,7 +166,7 @@ def _select(state: Map, effective: JSON, item: JSON, index: int, entry: Entry) -
         return item
     ex = entry.frame.ex
     context = context_object.build(ex.execution_part, ex.machine_part, state.name, entry.time,
-                                   entry.retry_count, map_item=(index, item))
+                                   entry.retry_count if state.retry else None, map_item=(index, item))
     if state.jsonata:
         return selector.render({"input": effective, "context": context}, entry.frame.variables)
     return selector.render(paths.Scope(effective, context, entry.frame.variables))
@@ -210,6 +210,12 @@ class _IterationRunner:
     async def run(self) -> None:
         if not self.items:
             return
+        if self.limit == 1 or len(self.items) == 1:
+            # one at a time: no child tasks needed
+            for index in range(len(self.items)):
+                if not await self._iterate(index):
+                    return
+            return
         slots = anyio.Semaphore(self.limit)
         async with anyio.create_task_group() as group:
             self.group = group
@@ -221,32 +227,36 @@ class _IterationRunner:
                 group.start_soon(self._one, index, slots)
 
     async def _one(self, index: int, slots: anyio.Semaphore) -> None:
-        history = self.frame.ex.history
-        name = self.state.name
         try:
-            started = history.add("MapIterationStarted", self.cursor, "mapIterationStartedEventDetails",
-                                  {"index": index, "name": name})
-            child = self.frame.child(started)
-            try:
-                value = self.items[index]
-                self.results[index], self.texts[index] = await self.frame.ex.run_machine(
-                    child, self.state.processor, value, None)  # type: ignore[arg-type]
-            except StatesError as err:
-                history.add("MapIterationFailed", child.last, "mapIterationFailedEventDetails",
-                            {"index": index, "name": name})
-                self.cursor = child.last
-                self.failed += 1
-                if self.failed > self.tolerated and self.failure is None:
-                    self.failure = err if self.tolerated == 0 else StatesError(
-                        ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                        "The specified tolerated failure threshold was exceeded")
-                    self.group.cancel_scope.cancel()
-                return
-            self.completion = history.add("MapIterationSucceeded", child.last, "mapIterationSucceededEventDetails",
-                                          {"index": index, "name": name})
-            self.cursor = child.last
+            if not await self._iterate(index):
+                self.group.cancel_scope.cancel()
         finally:
             slots.release()
+
+    async def _iterate(self, index: int) -> bool:
+        """Run one iteration; False once the Map has failed."""
+        history = self.frame.ex.history
+        name = self.state.name
+        started = history.add("MapIterationStarted", self.cursor, "mapIterationStartedEventDetails",
+                              {"index": index, "name": name})
+        child = self.frame.child(started)
+        try:
+            self.results[index], self.texts[index] = await self.frame.ex.run_machine(
+                child, self.state.processor, self.items[index], None)  # type: ignore[arg-type]
+        except StatesError as err:
+            history.add("MapIterationFailed", child.last, "mapIterationFailedEventDetails",
+                        {"index": index, "name": name})
+            self.cursor = child.last
+            self.failed += 1
+            if self.failed > self.tolerated and self.failure is None:
+                self.failure = err if self.tolerated == 0 else StatesError(
+                    ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                    "The specified tolerated failure threshold was exceeded")
+            return self.failure is None
+        self.completion = history.add("MapIterationSucceeded", child.last, "mapIterationSucceededEventDetails",
+                                      {"index": index, "name": name})
+        self.cursor = child.last
+        return True
 
 
 async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JSON], entry: Entry,

@@ -55,14 +55,13 @@ def iso_time(moment: datetime) -> str:
 
 def execution_part(info: ExecutionInfo, input_value: JSON) -> dict[str, Any]:
     """``$$.Execution`` (computed once per execution)."""
-    return {
-        "Id": info.execution_arn,
-        "Input": input_value,
-        "StartTime": iso_time(info.start_time or _DEFAULT_START),
-        "Name": info.name,
-        "RoleArn": info.role_arn,
-        "RedriveCount": info.redrive_count,
-    }
+    start = iso_time(info.start_time or _DEFAULT_START)
+    if info.state_machine_type == "EXPRESS":
+        # AWS: express executions have no RedriveCount (see test_express_sync cases)
+        return {"Id": info.execution_arn, "Input": input_value, "Name": info.name,
+                "RoleArn": info.role_arn, "StartTime": start}
+    return {"Id": info.execution_arn, "Input": input_value, "StartTime": start, "Name": info.name,
+            "RoleArn": info.role_arn, "RedriveCount": info.redrive_count}
 
 
 def state_machine_part(info: ExecutionInfo) -> dict[str, Any]:
@@ -71,14 +70,13 @@ def state_machine_part(info: ExecutionInfo) -> dict[str, Any]:
 
 
 def build(execution: dict[str, Any], machine: dict[str, Any], state_name: str, entered: datetime,
-          retry_count: int = 0, *, task_token: str | None = None,
+          retry_count: int | None = None, *, task_token: str | None = None,
           map_item: tuple[int, JSON] | None = None) -> dict[str, Any]:
-    """The whole ``$$`` object for one state."""
-    context: dict[str, Any] = {
-        "Execution": execution,
-        "State": {"EnteredTime": iso_time(entered), "Name": state_name, "RetryCount": retry_count},
-        "StateMachine": machine,
-    }
+    """The whole ``$$`` object for one state (``State.RetryCount`` only for states with Retry)."""
+    state: dict[str, Any] = {"Name": state_name, "EnteredTime": iso_time(entered)}
+    if retry_count is not None:
+        state["RetryCount"] = retry_count
+    context: dict[str, Any] = {"Execution": execution, "StateMachine": machine, "State": state}
     if task_token is not None:
         context["Task"] = {"Token": task_token}
     if map_item is not None:

@@ -17,12 +17,13 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from jsonata.jexception import JException
-from jsonata.jsonata import Jsonata
-from jsonata.utils import Utils
+from jsonata.jexception import JException  # type: ignore[import-untyped]
+from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
+from jsonata.utils import Utils  # type: ignore[import-untyped]
 
 from engine.errors import ErrorName, StatesError
 from engine.types import JSON
@@ -406,8 +407,19 @@ _NATIVE_FAILURES: Final[Mapping[str, str]] = {
 }
 
 
-class _Engine(Jsonata):
+class _Engine(Jsonata):  # type: ignore[misc]
     """jsonata-python with jsonata-js's arithmetic and error details."""
+
+    fixed_millis: int | None = None
+    """When set, what $now() and $millis() read instead of the wall clock (an engine Clock)."""
+
+    @property
+    def timestamp(self) -> int:
+        return self.fixed_millis if self.fixed_millis is not None else self._wall_millis
+
+    @timestamp.setter
+    def timestamp(self, value: int) -> None:
+        self._wall_millis = value
 
     def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
         if lhs is not None and not Utils.is_numeric(lhs):
@@ -482,16 +494,26 @@ class Expression:
     source: str
     _engine: Jsonata
 
-    def evaluate(self, states: Mapping[str, JSON], variables: Mapping[str, JSON], *, field: str | None = None) -> JSON:
-        """The value, or UNDEFINED; a failure raises StatesError(QueryEvaluationError)."""
-        bindings = {name: _to_jsonata(value) for name, value in variables.items()}
-        bindings["states"] = _to_jsonata(dict(states))
-        return self._run(bindings, field)
+    def evaluate(
+        self,
+        states: Mapping[str, JSON],
+        variables: Mapping[str, JSON],
+        *,
+        field: str | None = None,
+        now: datetime | None = None,
+    ) -> JSON:
+        """The value, or UNDEFINED; a failure raises StatesError(QueryEvaluationError).
 
-    def _run(self, bindings: dict[str, Any], field: str | None) -> JSON:
+        ``field`` names the expression's place in messages; ``now`` is what $now()/$millis() see
+        (default: the wall clock).
+        """
+        return self._run(_bindings(states, variables), field, _millis(now))
+
+    def _run(self, bindings: dict[str, Any], field: str | None, millis: int | None = None) -> JSON:
         # jsonata-python evaluates on the instance last built in this thread ($now, $millis read its
         # clock), so make this expression's engine the current one.
         Jsonata.CURRENT.jsonata = self._engine
+        self._engine.fixed_millis = millis
         try:
             raw = self._engine.evaluate(None, bindings)
         except RecursionError:
@@ -615,11 +637,12 @@ class Template:
     field: str
     result_type: str | None = None
 
-    def render(self, states: Mapping[str, JSON], variables: Mapping[str, JSON]) -> JSON:
-        """Evaluate every expression; StatesError(QueryEvaluationError) as AWS words it."""
-        bindings = {name: _to_jsonata(value) for name, value in variables.items()}
-        bindings["states"] = _to_jsonata(dict(states))
-        value = _render(self.payload, bindings)
+    def render(self, states: Mapping[str, JSON], variables: Mapping[str, JSON], *, now: datetime | None = None) -> JSON:
+        """Evaluate every expression; StatesError(QueryEvaluationError) as AWS words it.
+
+        ``now`` is what $now()/$millis() see (default: the wall clock).
+        """
+        value = _render(self.payload, _bindings(states, variables), _millis(now))
         if self.result_type is not None and isinstance(self.payload, _Leaf):
             if not _TYPE_CHECKS[self.result_type](value):
                 raise self.payload.expression.type_error(self.payload.field, self.result_type, value)
@@ -631,16 +654,26 @@ class Template:
         return not _has_leaf(self.payload)
 
 
-def _render(node: Any, bindings: dict[str, Any]) -> JSON:
+def _bindings(states: Mapping[str, JSON], variables: Mapping[str, JSON]) -> dict[str, Any]:
+    bindings = {name: _to_jsonata(value) for name, value in variables.items()}
+    bindings["states"] = _to_jsonata(dict(states))
+    return bindings
+
+
+def _millis(now: datetime | None) -> int | None:
+    return None if now is None else int(now.timestamp() * 1000)
+
+
+def _render(node: Any, bindings: dict[str, Any], millis: int | None) -> JSON:
     if isinstance(node, _Leaf):
-        value = node.expression._run(bindings, node.field)
+        value = node.expression._run(bindings, node.field, millis)
         if value is UNDEFINED:
             raise node.expression.undefined_error(node.field)
         return value
     if isinstance(node, dict):
-        return {key: _render(item, bindings) for key, item in node.items()}
+        return {key: _render(item, bindings, millis) for key, item in node.items()}
     if isinstance(node, list):
-        return [_render(item, bindings) for item in node]
+        return [_render(item, bindings, millis) for item in node]
     return node
 
 

@@ -71,10 +71,10 @@ class Entry:
 
     def context(self) -> dict[str, Any]:
         """The context object ``$$`` for this visit."""
-        if self._context is None or self._context["State"]["RetryCount"] != self.retry_count:
+        if self._context is None or self._context["State"].get("RetryCount", 0) != self.retry_count:
             ex = self.frame.ex
-            self._context = context_object.build(ex.execution_part, ex.machine_part, self.state.name,
-                                                 self.time, self.retry_count)
+            self._context = context_object.build(ex.execution_part, ex.machine_part, self.state.name, self.time,
+                                                 self.retry_count if self.state.retry else None)
         return self._context
 
     def scope(self, value: JSON) -> paths.Scope:
@@ -311,18 +311,19 @@ def wait_seconds(state: Wait, value: JSON, entry: Entry, now: datetime) -> float
     if state.seconds is not None:
         seconds = _jsonata_value(state.seconds, entry.states(value), entry) if state.jsonata else state.seconds
         if not _is_number(seconds) or seconds < 0:
-            raise StatesError(ErrorName.QUERY_EVALUATION_ERROR if state.jsonata else ErrorName.RUNTIME,
-                              f"The Seconds field must be a non-negative integer: {paths.dumps(seconds)}")
+            raise _located(StatesError(ErrorName.QUERY_EVALUATION_ERROR if state.jsonata else ErrorName.RUNTIME,
+                                       f"The Seconds field must be a non-negative integer: {paths.dumps(seconds)}"),
+                           "Seconds")
         return float(seconds)
     if state.timestamp is not None:
         raw = _jsonata_value(state.timestamp, entry.states(value), entry) if state.jsonata else state.timestamp
         moment = parse_timestamp(raw)
         if moment is None:
-            raise StatesError(
-                ErrorName.QUERY_EVALUATION_ERROR,
+            raise _located(StatesError(
+                ErrorName.QUERY_EVALUATION_ERROR if state.jsonata else ErrorName.RUNTIME,
                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
                 f"string: {raw if isinstance(raw, str) else paths.dumps(raw)}",
-            )
+            ), "Timestamp")
         return (moment - now).total_seconds()
     if state.seconds_path is not None:
         seconds = _path_value(state.seconds_path, value, entry, "SecondsPath")
@@ -344,6 +345,11 @@ def wait_seconds(state: Wait, value: JSON, entry: Entry, now: datetime) -> float
                                                  f"{state.timestamp_path.text} == {shown}")
         return (moment - now).total_seconds()
     return 0.0
+
+
+def _located(err: StatesError, location: str) -> StatesError:
+    err.location = location  # type: ignore[attr-defined]
+    return err
 
 
 def _is_number(value: JSON) -> bool:

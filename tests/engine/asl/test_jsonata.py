@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
@@ -498,3 +499,12 @@ def test_errors_carry_the_field_as_location() -> None:
     assert bare.value.cause == (
         "The JSONata expression '$nope()' threw an error during evaluation. T1006: Attempted to invoke a non-function"
     )
+
+
+def test_now_and_millis_read_the_given_clock() -> None:
+    now = datetime(2026, 11, 23, 14, 0, 5, 250000, tzinfo=timezone.utc)
+    template = compile_template({"n": "{% $now() %}", "m": "{% $millis() %}"}, field="Output")
+    assert template.render(STATES, {}, now=now) == {"n": "2026-11-23T14:00:05.250Z", "m": 1795442405250}
+    assert compile("{% $now() %}").evaluate(STATES, {}, now=now) == "2026-11-23T14:00:05.250Z"
+    wall = compile("{% $millis() %}").evaluate(STATES, {})
+    assert isinstance(wall, int) and wall > 1795442405250 - 10**12

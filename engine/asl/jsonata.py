@@ -441,9 +441,10 @@ class _Engine(Jsonata):  # type: ignore[misc]
         if checked is None or not isinstance(args, list):
             return super().validate_arguments(signature, args, context)
         supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
-        if checked._regex.fullmatch(supplied) is None:
+        match = checked._regex.fullmatch(supplied)
+        if match is None:
             raise JException("T0410", -1, _mismatch_index(checked, supplied), checked.function_name)
-        return super().validate_arguments(signature, args, context)
+        return super().validate_arguments(signature, _wrap_nulls(checked, match, args), context)
 
     def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:  # noqa: A002
         try:
@@ -461,6 +462,19 @@ class _Engine(Jsonata):  # type: ignore[misc]
             if code == "D3140":
                 raise JException(code, -1, name, values[0] if values else None) from err
             raise JException(code, -1, *values[:2]) from err
+
+
+def _wrap_nulls(signature: Any, match: re.Match[str], args: list[Any]) -> list[Any]:
+    """jsonata-js passes null to an array parameter as ``[null]`` ($count(null) is 1)."""
+    if _NULL not in args:
+        return args
+    wrapped, position = list(args), 0
+    for index, param in enumerate(signature._params):
+        group = match.group(index + 1) or ""
+        if param.type == "a" and group == "l":
+            wrapped[position] = [_NULL]
+        position += len(group)
+    return wrapped
 
 
 def _mismatch_index(signature: Any, supplied: str) -> int:

@@ -395,6 +395,8 @@ def test_type_name() -> None:
         ("{% $string('s') %}", "s"),
         ("{% 'a' & 1e20 & null & true %}", "a100000000000000000000nulltrue"),
         ("{% $count([null]) %}", 1),
+        ("{% $count(null) %}", 1),
+        ("{% $append(null, 1) %}", [None, 1]),
         ("{% $lookup({'a': null}, 'a') %}", None),
         ("{% $states.input.n = null %}", True),
     ],

@@ -62,6 +62,30 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
     completion = [started]
     failure: list[tuple[StatesError, int]] = []
 
+    if not any(branch.may_block for branch in state.branches):
+        for index, branch in enumerate(state.branches):
+            child = frame.child(started)
+            try:
+                results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+            except StatesError as err:
+                failure.append((err, child.last))
+                break
+            completion[0] = child.last
+    else:
+        await _run_branches(frame, state, branch_input, branch_text, started, results, texts, completion, failure)
+    if failure:
+        err, last = failure[0]
+        frame.last = last
+        raise Failure(getattr(err, "raw_error", err.error), err.cause, state_event="ParallelStateFailed")
+    ex.history.add("ParallelStateSucceeded", completion[0])
+    frame.last = completion[0]
+    return _finish(state, value, results, texts, entry, state.next)
+
+
+async def _run_branches(frame: Frame, state: Parallel, branch_input: JSON, branch_text: str | None, started: int,
+                        results: list[JSON], texts: list[str | None], completion: list[int],
+                        failure: list[tuple[StatesError, int]]) -> None:
+    ex = frame.ex
     async with anyio.create_task_group() as group:
         for index, branch in enumerate(state.branches):
             async def one(index: int = index, branch: Any = branch) -> None:
@@ -75,13 +99,6 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
                     return
                 completion[0] = child.last
             group.start_soon(one)
-    if failure:
-        err, last = failure[0]
-        frame.last = last
-        raise Failure(getattr(err, "raw_error", err.error), err.cause, state_event="ParallelStateFailed")
-    ex.history.add("ParallelStateSucceeded", completion[0])
-    frame.last = completion[0]
-    return _finish(state, value, results, texts, entry, state.next)
 
 
 # --------------------------------------------------------------------------- Map
@@ -210,8 +227,9 @@ class _IterationRunner:
     async def run(self) -> None:
         if not self.items:
             return
-        if self.limit == 1 or len(self.items) == 1:
-            # one at a time: no child tasks needed
+        if self.limit == 1 or len(self.items) == 1 or not self.state.processor.may_block:  # type: ignore[union-attr]
+            # one at a time: no child tasks needed (an iteration that cannot suspend runs to its end
+            # anyway, so running them in turn gives the same events, in one of AWS's orders)
             for index in range(len(self.items)):
                 if not await self._iterate(index):
                     return

@@ -145,6 +145,8 @@ class Machine:
     start_at: str
     states: dict[str, State]
     jsonata: bool = False
+    may_block: bool = True
+    """False when no state can suspend (no Wait, Task, or blocking branch): iterations may run inline."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -85,7 +85,17 @@ def _machine(raw: Any, at: Pointer, jsonata_default: bool) -> Machine:
     start = raw.get("StartAt")
     if start not in states:
         raise _Bad(f"Missing 'StartAt' target: {start}", f"{at}/StartAt")
-    return Machine(start, states, jsonata_default)
+    return Machine(start, states, jsonata_default, any(_may_block(s) for s in states.values()))
+
+
+def _may_block(state: State) -> bool:
+    if isinstance(state, (Wait, Task)):
+        return True
+    if isinstance(state, Parallel):
+        return any(b.may_block for b in state.branches)
+    if isinstance(state, Map):
+        return state.processor is None or state.processor.may_block
+    return False
 
 
 def _state(name: str, raw: Any, at: Pointer, jsonata_default: bool) -> State:

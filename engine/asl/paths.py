@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonpath_ng import DatumInContext
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as _parse_jsonpath
 from jsonpath_ng.ext.filter import Filter
 
@@ -259,14 +258,40 @@ class _Parser:
         return tuple(values + [None] * (3 - len(values)))
 
     def filter(self, inner: str) -> Filter:
+        regexes: list[str] = []
+
+        def stash(match: re.Match[str]) -> str:
+            regexes.append(_java_regex(match.group(1), match.group(2)))
+            return f'=~ "{_REGEX_MARK}{len(regexes) - 1}"'
+
         try:
-            parsed = _parse_jsonpath(f"$[{inner}]")
-        except (JsonPathParserError, JsonPathLexerError, Exception) as error:
+            parsed = _parse_jsonpath(f"$[{_REGEX_LITERAL.sub(stash, inner)}]")
+        except Exception as error:  # jsonpath-ng raises lexer, parser and plain errors
             raise self.fail(f"invalid filter '[{inner}]' ({error})") from None
         node = getattr(parsed, "right", None)
         if not isinstance(node, Filter):
             raise self.fail(f"invalid filter '[{inner}]'")
+        _put_regexes(node, regexes)
         return node
+
+
+# Jayway writes regexes as /pattern/flags and matches the whole value (Matcher.matches());
+# jsonpath-ng only knows =~ "pattern" with re.search, so the literal is swapped in after parsing.
+_REGEX_LITERAL = re.compile(r"=~\s*/((?:[^/\\]|\\.)*)/([a-zA-Z]*)")
+_REGEX_MARK = "statesim-regex-"
+
+
+def _java_regex(pattern: str, flags: str) -> str:
+    known = "".join(sorted(set(flags.lower()) & set("imsx")))
+    return (f"(?{known})" if known else "") + rf"\A(?:{pattern})\Z"
+
+
+def _put_regexes(node: Any, regexes: list[str]) -> None:
+    for child in getattr(node, "expressions", None) or getattr(node, "operands", None) or ():
+        _put_regexes(child, regexes)
+    value = getattr(node, "value", None)
+    if getattr(node, "op", None) == "=~" and isinstance(value, str) and value.startswith(_REGEX_MARK):
+        node.value = regexes[int(value[len(_REGEX_MARK):])]
 
 
 def _render(step: Step) -> str:

@@ -130,6 +130,21 @@ def test_filter_on_a_root_array_and_dot_bracket() -> None:
     assert compile_path("$[?(@.year == $[1].year)].name").get(scope) == ["b"]
 
 
+REGEX_FILTERS = [
+    ("$.names[?(@.n =~ /ab/)].i", [0]),  # the whole value must match, as Java's matches()
+    ("$.names[?(@.n =~ /ab/i)].i", [0, 1]),
+    ("$.names[?(@.n =~ /.*ab/)].i", [0, 3]),
+    ("$.names[?(@.n =~ /AB\\.c/)].i", [2]),
+    ("$.names[?(@.n =~ /x.*/ && @.i > 0)].i", [3]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REGEX_FILTERS, ids=[t for t, _ in REGEX_FILTERS])
+def test_regex_filters(text: str, expected: list[int]) -> None:
+    names = [{"i": 0, "n": "ab"}, {"i": 1, "n": "AB"}, {"i": 2, "n": "AB.c"}, {"i": 3, "n": "xab"}, {"i": 4}]
+    assert compile_path(text).get(Scope({"names": names})) == expected
+
+
 def test_property_of_a_scalar_is_missing() -> None:
     with pytest.raises(PathNotFound) as caught:
         compile_path("$.text.length").get(SCOPE)

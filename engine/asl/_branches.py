@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def _input(state: State, value: JSON, entry: Entry) -> JSON:
     if state.jsonata:
         if state.arguments is not None:
-            return state.arguments.render(entry.states(value), entry.frame.variables)
+            return state.arguments.render(entry.states(value), entry.frame.variables, now=entry.now())
         return value
     return effective_input(state, value, entry)
 
@@ -108,7 +108,7 @@ def _items(state: Map, value: JSON, entry: Entry) -> tuple[JSON, list[JSON]]:
     """(effective input, items); AWS's errors for a non-array."""
     if state.jsonata:
         if state.items is not None:
-            items = state.items.render(entry.states(value), entry.frame.variables) \
+            items = state.items.render(entry.states(value), entry.frame.variables, now=entry.now()) \
                 if hasattr(state.items, "render") else state.items
             if not isinstance(items, list):
                 expr = getattr(getattr(state.items, "payload", None), "expression", None)
@@ -151,7 +151,7 @@ def _integer(state: Map, literal: Any, path: Any, value: JSON, entry: Entry, nam
                                                  f"not a valid {kind}: {path.text}")
         return found
     if hasattr(literal, "render"):
-        return literal.render(entry.states(value), entry.frame.variables)
+        return literal.render(entry.states(value), entry.frame.variables, now=entry.now())
     return literal
 
 
@@ -185,7 +185,7 @@ def _select(state: Map, effective: JSON, item: JSON, index: int, entry: Entry) -
     context = context_object.build(ex.execution_part, ex.machine_part, state.name, entry.time,
                                    entry.retry_count if state.retry else None, map_item=(index, item))
     if state.jsonata:
-        return selector.render({"input": effective, "context": context}, entry.frame.variables)
+        return selector.render({"input": effective, "context": context}, entry.frame.variables, now=entry.now())
     return selector.render(paths.Scope(effective, context, entry.frame.variables))
 
 

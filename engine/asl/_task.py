@@ -43,7 +43,7 @@ def _seconds(state: Task, literal: Any, path: Any, value: JSON, entry: Entry, na
                                                  f"positive integer value: {path.text} == {paths.dumps(found)}")
         return found
     if hasattr(literal, "render"):
-        found = literal.render(entry.states(value), entry.frame.variables)
+        found = literal.render(entry.states(value), entry.frame.variables, now=entry.now())
         if not isinstance(found, int) or isinstance(found, bool) or found <= 0:
             raise StatesError(ErrorName.QUERY_EVALUATION_ERROR,
                               f"The {name} field must be a positive integer: {paths.dumps(found)}")
@@ -54,7 +54,7 @@ def _seconds(state: Task, literal: Any, path: Any, value: JSON, entry: Entry, na
 async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, entry: Entry) -> Outcome:
     ex = frame.ex
     if state.jsonata:
-        payload = state.arguments.render(entry.states(value), frame.variables) if state.arguments is not None else value
+        payload = state.arguments.render(entry.states(value), frame.variables, now=entry.now()) if state.arguments is not None else value
     else:
         payload = effective_input(state, value, entry)
     timeout = _seconds(state, state.timeout_seconds, state.timeout_seconds_path, value, entry, "TimeoutSeconds")

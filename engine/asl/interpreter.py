@@ -151,8 +151,8 @@ class Execution:
         if state.jsonata:
             states = entry.states(value, errorOutput=error_output)
             if catcher.assign is not None:
-                assigned = catcher.assign.render(states, frame.variables)
-            output = catcher.output.render(states, frame.variables) if catcher.output is not None else error_output
+                assigned = catcher.assign.render(states, frame.variables, now=entry.now())
+            output = catcher.output.render(states, frame.variables, now=entry.now()) if catcher.output is not None else error_output
         else:
             if catcher.assign is not None:
                 assigned = catcher.assign.render(entry.scope(error_output))

@@ -77,6 +77,10 @@ class Entry:
                                                  self.retry_count if self.state.retry else None)
         return self._context
 
+    def now(self) -> datetime:
+        """The execution clock's time (what JSONata's $now() reads)."""
+        return self.frame.ex.clock.now()
+
     def scope(self, value: JSON) -> paths.Scope:
         """A JSONPath scope over ``value`` with ``$$`` and the frame's variables."""
         return paths.Scope(value, self.context(), self.frame.variables)
@@ -135,8 +139,8 @@ def jsonpath_output(state: State, raw_input: JSON, result: JSON, entry: Entry) -
 def jsonata_output(state: State, states: dict[str, JSON], default: JSON, entry: Entry) -> tuple[JSON, dict[str, JSON] | None]:
     """Assign and Output of a JSONata state (both see the old variables)."""
     variables = entry.frame.variables
-    assigned = state.assign.render(states, variables) if state.assign is not None else None
-    output = state.output.render(states, variables) if state.output is not None else default
+    assigned = state.assign.render(states, variables, now=entry.now()) if state.assign is not None else None
+    output = state.output.render(states, variables, now=entry.now()) if state.output is not None else default
     return output, assigned
 
 
@@ -145,7 +149,7 @@ def _jsonata_value(value: Any, states: dict[str, JSON], entry: Entry) -> JSON:
     render = getattr(value, "render", None)
     if render is None:
         return value
-    return render(states, entry.frame.variables)
+    return render(states, entry.frame.variables, now=entry.now())
 
 
 def _path_value(path: Any, value: JSON, entry: Entry, field: str) -> JSON:
@@ -244,8 +248,8 @@ def _choose_jsonata(state: Choice, value: JSON, text: str | None, entry: Entry) 
                 f"{paths.dumps(matched)}",
             )
         if matched:
-            assigned = branch.assign.render(states, variables) if branch.assign is not None else None
-            output = branch.output.render(states, variables) if branch.output is not None else value
+            assigned = branch.assign.render(states, variables, now=entry.now()) if branch.assign is not None else None
+            output = branch.output.render(states, variables, now=entry.now()) if branch.output is not None else value
             return Outcome(branch.next, output, text if output is value else None, assigned)
     if state.default is None:
         raise Failure(ErrorName.NO_CHOICE_MATCHED, "No Matches!")

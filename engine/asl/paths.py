@@ -85,7 +85,7 @@ def _upper_hex(match: re.Match[str]) -> str:
 #   ("filter", jsonpath_ng Filter)
 
 Step = tuple[Any, ...]
-_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = re.compile(r"\$([^\W\d]\w*)")
 _INTEGER = re.compile(r"\s*-?\d+\s*")
 _QUOTED = re.compile(r"""\s*('((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*(?:,(?=.)|$)""")
 
@@ -94,15 +94,24 @@ def _unescape(raw: str) -> str:
     return re.sub(r"\\(.)", r"\1", raw)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Path:
-    """A compiled JSONPath: ``get`` returns one value (definite path) or a list (indefinite)."""
+    """A compiled JSONPath: ``get`` returns one value (definite path) or a list (indefinite).
+
+    Paths compare and hash by their text (filters hold unhashable jsonpath-ng nodes).
+    """
 
     text: str
     root: str
     """``$`` (input), ``$$`` (context) or the variable name."""
     steps: tuple[Step, ...]
     definite: bool
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Path) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
 
     @property
     def is_reference(self) -> bool:

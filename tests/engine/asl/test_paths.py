@@ -33,7 +33,7 @@ DATA: dict[str, Any] = {
     'Test""Name"': "escaped",
 }
 CONTEXT = {"Execution": {"Id": "arn:exec", "Input": {"k": 1}}, "Map": {"Item": {"Index": 2}}}
-VARIABLES = {"v": {"k": [7, 8]}, "n": 3}
+VARIABLES = {"v": {"k": [7, 8]}, "n": 3, "_x1": "underscore", "été": {"k": 1}}
 SCOPE = Scope(DATA, CONTEXT, VARIABLES)
 
 FOUND = [
@@ -72,6 +72,8 @@ FOUND = [
     ("$v", {"k": [7, 8]}),
     ("$v.k[1]", 8),
     ("$n", 3),
+    ("$_x1", "underscore"),
+    ("$été.k", 1),
     ("$.[?(@.p > 2)].n", []),  # "$.[" is "$[": filters apply to objects too (no match here)
     ("$.items.[1].n", "b"),
     ("$.items[?(@.p <= 1)]", [{"p": 1, "n": "a"}]),
@@ -163,6 +165,8 @@ def test_invalid_paths(text: str) -> None:
 
 def test_compile_once() -> None:
     assert compile_path("$.a.b") is compile_path("$.a.b")
+    filtered = compile_path("$.a[?(@.b > 1)]")
+    assert filtered == compile_path("$.a[?(@.b > 1)]") and len({filtered, compile_path("$.a")}) == 2
     assert isinstance(compile_path("$"), Path)
 
 

@@ -106,7 +106,7 @@ def count_transitions(history: Sequence[dict[str, Any]]) -> int:
 
 async def measure(scenario: Scenario, repeat: int, min_seconds: float) -> Measurement:
     """Run one warm-up execution, then at least ``repeat`` executions and ``min_seconds``."""
-    from engine.asl import load, run  # type: ignore[attr-defined]
+    from engine.asl import load, run
 
     machine = load(json.dumps(scenario.definition))
     warm = await run(machine, scenario.input_text, clock=ManualClock())

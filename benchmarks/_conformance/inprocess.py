@@ -27,12 +27,7 @@ from engine.asl.inputs import parse_execution_input
 from engine.clock import ManualClock
 from engine.errors import InvalidArgument, InvalidDefinition
 
-try:  # the contract's public surface
-    from engine.asl import ExecutionInfo, load, run  # type: ignore[attr-defined]
-except ImportError:  # engine.asl.__init__ not filled in yet
-    from engine.asl.context import ExecutionInfo
-    from engine.asl.interpreter import run
-    from engine.asl.parse import load
+from engine.asl import ExecutionInfo, load, run
 
 REGION = "us-east-1"
 ACCOUNT = "111111111111"
@@ -78,8 +73,9 @@ def _run_case(case: Case) -> Outcome:
 
 def create(text: str, state_machine_type: str = "STANDARD") -> Any:
     """engine.asl.load, with the state machine type when load (or validate) accepts one."""
-    if "type" in inspect.signature(load).parameters:
-        return load(text, type=state_machine_type)
+    loader: Any = load
+    if "type" in inspect.signature(loader).parameters:
+        return loader(text, type=state_machine_type)
     machine = load(text)
     if state_machine_type != "STANDARD":
         _check_type(text, state_machine_type)
@@ -138,11 +134,20 @@ async def drive(machine: Any, input_text: str | None, info: Any) -> Any:
 
 
 async def settle(limit: int = 1_000_000) -> None:
-    """Yield until every other task of this event loop is blocked (asyncio backend)."""
+    """Yield until every other task of this event loop is blocked and no callback is queued.
+
+    asyncio backend only: reads the loop's ready queue and each task's awaited future.
+    Two quiet looks in a row are required, as a finished child wakes its parent through
+    a queued callback.
+    """
     me = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    quiet = 0
     for _ in range(limit):
         await asyncio.sleep(0)
-        if all(task is me or _is_blocked(task) for task in asyncio.all_tasks()):
+        idle = not getattr(loop, "_ready", ()) and all(task is me or _is_blocked(task) for task in asyncio.all_tasks())
+        quiet = quiet + 1 if idle else 0
+        if quiet >= 2:
             return
 
 

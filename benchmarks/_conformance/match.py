@@ -17,7 +17,10 @@ IGNORED_KEYS = frozenset({"ResponseMetadata", "billingDetails"})
 """Dropped from both sides: request metadata and StartSyncExecution billing (README: ignored)."""
 
 WHOLE_VALUE_WORDS = frozenset({"timestamp", "datetime"})
-"""Bare words that stand for a whole value (any scalar), never for part of a string."""
+"""Bare words that stand for a whole value (any scalar), never for part of a string.
+
+LocalStack applies these two to every snapshot, so they count as placeholders even when
+a case does not list them."""
 
 _BRACKETED = r"<[A-Za-z][A-Za-z0-9_:.\-]*>"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -108,7 +111,7 @@ class Matcher:
 
     def __init__(self, placeholders: tuple[str, ...] | list[str] = (), *, loose_numbers: bool = False) -> None:
         words = [w for w in placeholders if not re.fullmatch(_BRACKETED, w)]
-        self.whole_words = frozenset(w for w in words if w in WHOLE_VALUE_WORDS)
+        self.whole_words = WHOLE_VALUE_WORDS
         self.part_words = tuple(sorted((w for w in words if w not in WHOLE_VALUE_WORDS), key=len, reverse=True))
         alternatives = [_BRACKETED] + [re.escape(w) for w in self.part_words]
         self._token_re = re.compile("|".join(alternatives))

@@ -87,6 +87,7 @@ def test_whole_value_placeholders_match_scalars_and_numbers() -> None:
     assert m.match({"FunctionResult": "RandomNumberGenerated"}, {"FunctionResult": 417}) is None
     assert m.match("timestamp", {"a": 1}) is not None
     assert Matcher(["timestamp"]).match("a timestamp here", "a 5 here") is not None
+    assert Matcher().match({"timestamp": "timestamp"}, {"timestamp": "2026-11-23"}) is None  # always on
 
 
 def test_json_input_token_matches_any_quoted_document() -> None:

@@ -264,6 +264,8 @@ class _Parser:
         if len(parts) > 3 or not all(p.strip() == "" or _INTEGER.fullmatch(p) for p in parts):
             raise self.fail(f"invalid slice '[{inner}]'")
         values = [int(p) if p.strip() else None for p in parts]
+        if len(values) == 3 and values[2] == 0:
+            raise self.fail(f"invalid slice step '[{inner}]'")
         return tuple(values + [None] * (3 - len(values)))
 
     def filter(self, inner: str) -> Filter:

@@ -153,7 +153,7 @@ def test_property_of_a_scalar_is_missing() -> None:
     assert caught.value.detail.startswith("Expected to find an object with property ['length'] in path $['text']")
 
 
-INVALID = ["a", "", "$.", "$.a b", "$.a[", "$.a['b]", "$.a[x]", "$.a[1:2:3:4]", "$.a.length()",
+INVALID = ["a", "", "$.", "$.a b", "$.a[", "$.a['b]", "$.a[x]", "$.a[1:2:3:4]", "$.a[::0]", "$.a.length()",
            "$[?(@.x in [1])]", "$.a[?(@.x ==)]", "$['a',]"]
 
 

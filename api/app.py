@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api import iam
 from api.awsjson import JsonService, error_response
+from api.bedrock_agent_runtime import router as bedrock_flows_router
 from api.errors import AwsError, SerializationException, UnknownOperationException, to_aws
 from api.stepfunctions import handlers
 from engine.errors import StatesimError
@@ -19,7 +20,7 @@ from engine.runtime import Runtime
 
 log = logging.getLogger("statesim.api")
 
-ROUTERS: list[APIRouter] = []
+ROUTERS: list[APIRouter] = [bedrock_flows_router]
 """Routers of other services (bedrock-agent, bedrock-agent-runtime, ...), included by create_app."""
 
 

@@ -19,7 +19,7 @@ from engine.asl import jsonata, paths
 from engine.asl.model import DOLLAR, Map, Parallel, State
 from engine.asl.states import Entry, Failure, Frame, Outcome, effective_input, jsonata_output, jsonpath_output
 from engine.errors import ErrorName, StatesError
-from engine.history import History
+from engine.history import History, HistoryLimitExceeded
 from engine.types import JSON
 
 if TYPE_CHECKING:
@@ -67,9 +67,12 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
             child = frame.child(started)
             try:
                 results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+            except HistoryLimitExceeded:
+                raise
             except StatesError as err:
+                # AWS runs branches concurrently: branches that cannot suspend all finish
                 failure.append((err, child.last))
-                break
+                continue
             completion[0] = child.last
     else:
         await _run_branches(frame, state, branch_input, branch_text, started, results, texts, completion, failure)

@@ -53,6 +53,9 @@ def _seconds(state: Task, literal: Any, path: Any, value: JSON, entry: Entry, na
 
 async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, entry: Entry) -> Outcome:
     ex = frame.ex
+    if state.resource.endswith(_TOKEN_SUFFIX):
+        entry.task_token = str(uuid.uuid4())
+        entry._context = None
     if state.jsonata:
         payload = state.arguments.render(entry.states(value), frame.variables, now=entry.now()) if state.arguments is not None else value
     else:
@@ -78,9 +81,8 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
         frame.last = history.add("TaskScheduled", frame.last, "taskScheduledEventDetails", details)
         frame.last = history.add("TaskStarted", frame.last, "taskStartedEventDetails",
                                  {"resourceType": kind, "resource": name})
-    token = str(uuid.uuid4()) if state.resource.endswith(_TOKEN_SUFFIX) else None
     try:
-        result, reason = await _invoke(frame, state, payload, token, timeout, heartbeat)
+        result, reason = await _invoke(frame, state, payload, entry.task_token, timeout, heartbeat)
     except StatesError as err:
         _failed(frame, kind, name, is_lambda, err.error, err.cause)
         raise Failure(err.error, err.cause) from None

@@ -58,7 +58,7 @@ class Frame:
 class Entry:
     """One visit of a state: its StateEntered event id and time, retry count, lazy ``$$``."""
 
-    __slots__ = ("state", "frame", "id", "prev", "time", "retry_count", "_context", "text")
+    __slots__ = ("state", "frame", "id", "prev", "time", "retry_count", "_context", "task_token")
 
     def __init__(self, state: State, frame: Frame, event_id: int, prev: int, time: datetime) -> None:
         self.state = state
@@ -68,13 +68,15 @@ class Entry:
         self.time = time
         self.retry_count = 0
         self._context: dict[str, Any] | None = None
+        self.task_token: str | None = None
 
     def context(self) -> dict[str, Any]:
         """The context object ``$$`` for this visit."""
         if self._context is None or self._context["State"].get("RetryCount", 0) != self.retry_count:
             ex = self.frame.ex
             self._context = context_object.build(ex.execution_part, ex.machine_part, self.state.name, self.time,
-                                                 self.retry_count if self.state.retry else None)
+                                                 self.retry_count if self.state.retry else None,
+                                                 task_token=self.task_token)
         return self._context
 
     def now(self) -> datetime:

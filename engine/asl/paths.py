@@ -147,11 +147,18 @@ class Path:
         return variables[self.root]
 
 
-@functools.lru_cache(maxsize=4096)
 def compile_path(text: str) -> Path:
-    """Compile ``$...``, ``$$...`` or ``$name...``; ValueError(message) when it is not a valid path."""
+    """Compile ``$...``, ``$$...`` or ``$name...``; ValueError(message) when it is not a valid path.
+
+    Compiled paths are cached by text, so compiling the same path twice is cheap.
+    """
     if not isinstance(text, str) or not text.startswith("$"):
         raise ValueError(f"The path '{text}' must start with '$'")
+    return _compile(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(text: str) -> Path:
     if text.startswith("$$"):
         root, rest = "$$", text[2:]
     elif (match := _VARIABLE.match(text)) is not None:

@@ -157,8 +157,8 @@ INVALID = ["a", "", "$.", "$.a b", "$.a[", "$.a['b]", "$.a[x]", "$.a[1:2:3:4]", 
            "$[?(@.x in [1])]", "$.a[?(@.x ==)]", "$['a',]"]
 
 
-@pytest.mark.parametrize("text", INVALID)
-def test_invalid_paths(text: str) -> None:
+@pytest.mark.parametrize("text", [*INVALID, 5, None, ["$"], {"a": 1}], ids=repr)
+def test_invalid_paths(text: Any) -> None:
     with pytest.raises(ValueError):
         compile_path(text)
 

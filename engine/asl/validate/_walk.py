@@ -279,6 +279,9 @@ class Walker:
         if not self.expect(value, "OBJECT", at):
             return
         self.keys(value, frozenset({"Mode", "ExecutionType"}), at)
+        if value.get("Mode") == "DISTRIBUTED":
+            # AWS documents ExecutionType as required for a distributed Map (wording inferred).
+            self.required(value, ("ExecutionType",), at)
         if "Mode" in value:
             self.enum(value["Mode"], ("INLINE", "DISTRIBUTED"), f"{at}/Mode")
         if "ExecutionType" in value:

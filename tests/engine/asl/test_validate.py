@@ -69,6 +69,9 @@ CASES: list[tuple[str, Any, list[tuple[str, str, str | None]]]] = [
         "ProcessorConfig": {"Mode": "SERIAL"}, "StartAt": "P", "States": {"P": PASS_END}}}),
      [(SCHEMA, "Value should be one of the following: [INLINE, DISTRIBUTED]",
        "/States/S/ItemProcessor/ProcessorConfig/Mode")]),
+    ("distributed without ExecutionType", one({"Type": "Map", "End": True, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P", "States": {"P": PASS_END}}}),
+     [(SCHEMA, "These fields are required: [ExecutionType]", "/States/S/ItemProcessor/ProcessorConfig")]),
     ("wait timestamp", one({"Type": "Wait", "Timestamp": "2016-12-05T25:29:29Z", "End": True}),
      [(SCHEMA, "String does not match RFC3339 timestamp", "/States/S/Timestamp")]),
     ("wait two fields", one({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": True}),

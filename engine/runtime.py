@@ -25,7 +25,7 @@ from engine.clock import Clock, SystemClock
 from engine.errors import NotFound, StatesimError
 from engine.store.base import Record, Store
 from engine.store.memory import MemoryStore
-from engine.tasks.registry import TaskContext, TaskFailure, TaskRegistry
+from engine.tasks.registry import TaskContext, TaskFailure, TaskRegistry, to_states_error
 from engine.types import JSON
 
 log = logging.getLogger("statesim.runtime")
@@ -262,10 +262,13 @@ class Runtime:
         except StatesimError as exc:  # a definition that stopped loading (should not happen)
             log.exception("execution %s could not run", run.arn)
             self._close(record, "FAILED", None, "States.Runtime", str(exc))
-        except Exception:
+        except Exception as exc:  # a bug: keep the other executions (and the server) going
             log.exception("execution %s crashed", run.arn)
-            self._close(record, "FAILED", None, "States.Runtime", "The execution failed inside statesim.")
-            raise
+            cause = f"statesim internal error: {type(exc).__name__}: {exc}"
+            if not run.stopped:
+                writer.append("ExecutionFailed", {"error": "States.Runtime", "cause": cause}, self.clock.now(),
+                              writer.last_id)
+                self._close(record, "FAILED", None, "States.Runtime", cause)
         finally:
             self._running.pop(run.arn, None)
             self._forget_tokens(run.arn)
@@ -395,15 +398,18 @@ class Runtime:
         assert waiter.outcome is not None
         kind, value = waiter.outcome
         if kind == "failure":
-            raise TaskFailure(*value)
+            raise to_states_error(TaskFailure(*value))
         return value
 
     async def wait_for_token(self, execution_arn: str, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
         """``.waitForTaskToken``: call the integration (if one is registered), then wait for SendTask*."""
         waiter = self._new_waiter(execution_arn, ctx)
         inner = self.registry
-        if inner.has(resource):
-            await inner.invoke(resource, payload, ctx)
+        base = resource[: -len(".waitForTaskToken")]
+        for candidate in (resource, base):
+            if inner.has(candidate):
+                await inner.invoke(candidate, payload, ctx)
+                break
         return await self._await(waiter)
 
     async def wait_for_activity(self, execution_arn: str, activity_arn: str, payload: JSON,

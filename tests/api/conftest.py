@@ -50,7 +50,7 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    runtime = Runtime(MemoryStore(), activity_poll_seconds=3.0)
+    runtime = Runtime(MemoryStore(), activity_poll_seconds=0.5)
     with Server(runtime) as running:
         yield running
 

@@ -147,6 +147,12 @@ def test_regex_filters(text: str, expected: list[int]) -> None:
     assert compile_path(text).get(Scope({"names": names})) == expected
 
 
+def test_flatten_array_of_arrays() -> None:
+    # AWS docs (Using JSONPath paths): "ResultSelector": {"flattenArray.$": "$[*][*]"}
+    template = compile_template({"flattenArray.$": "$[*][*]"}, field="ResultSelector")
+    assert template.render(Scope([[1, 2, 3], [4, 5, 6], [7, 8, 9]])) == {"flattenArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
+
+
 def test_property_of_a_scalar_is_missing() -> None:
     with pytest.raises(PathNotFound) as caught:
         compile_path("$.text.length").get(SCOPE)

@@ -73,6 +73,11 @@ _FIELDS: Final[Mapping[str, _Fields]] = {
               "Items Output"),
 }
 TERMINAL_TYPES: Final = frozenset({"Succeed", "Fail"})
+_EXCLUSIVE: Final = (("Error", "ErrorPath"), ("Cause", "CausePath"), ("TimeoutSeconds", "TimeoutSecondsPath"),
+                     ("HeartbeatSeconds", "HeartbeatSecondsPath"), ("MaxConcurrency", "MaxConcurrencyPath"),
+                     ("ToleratedFailureCount", "ToleratedFailureCountPath"),
+                     ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
+                     ("ItemProcessor", "Iterator"), ("ItemSelector", "Parameters"))
 _NO_TRANSITION_TYPES: Final = frozenset({"Succeed", "Fail", "Choice"})
 
 _ROOT_FIELDS: Final = frozenset({"StartAt", "States", "Comment", "QueryLanguage", "TimeoutSeconds", "Version"})
@@ -320,6 +325,10 @@ class Walker:
             self.error("These fields are required: [ItemProcessor]", at)
         if kind == "Wait":
             self.wait_fields(raw, at)
+        for first, second in _EXCLUSIVE:
+            if first in raw and second in raw:
+                # Wording inferred; the location is the first field (floci-measured for MaxConcurrency).
+                self.error(f"At most one of these fields is allowed: [{first}, {second}]", f"{at}/{first}")
         ctx = StateContext(kind, language, at)
         for key, value in raw.items():
             if key in allowed:

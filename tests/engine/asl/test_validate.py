@@ -72,6 +72,12 @@ CASES: list[tuple[str, Any, list[tuple[str, str, str | None]]]] = [
     ("distributed without ExecutionType", one({"Type": "Map", "End": True, "ItemProcessor": {
         "ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P", "States": {"P": PASS_END}}}),
      [(SCHEMA, "These fields are required: [ExecutionType]", "/States/S/ItemProcessor/ProcessorConfig")]),
+    ("Error and ErrorPath", one({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}),
+     [(SCHEMA, "At most one of these fields is allowed: [Error, ErrorPath]", "/States/S/Error")]),
+    ("MaxConcurrency and its path", one({"Type": "Map", "End": True, "MaxConcurrency": 1, "MaxConcurrencyPath": "$.m",
+                                         "ItemProcessor": {"StartAt": "P", "States": {"P": PASS_END}}}),
+     [(SCHEMA, "At most one of these fields is allowed: [MaxConcurrency, MaxConcurrencyPath]",
+       "/States/S/MaxConcurrency")]),
     ("wait timestamp", one({"Type": "Wait", "Timestamp": "2016-12-05T25:29:29Z", "End": True}),
      [(SCHEMA, "String does not match RFC3339 timestamp", "/States/S/Timestamp")]),
     ("wait two fields", one({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "End": True}),

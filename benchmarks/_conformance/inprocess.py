@@ -159,8 +159,9 @@ def _is_blocked(task: asyncio.Task[Any]) -> bool:
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Interrupt runaway (even non-yielding) engine code in the main thread."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
+    if (seconds <= 0 or threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer") or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield  # not the main thread, or someone else's alarm is armed (e.g. pytest-timeout)
         return
 
     def expire(signum: int, frame: Any) -> None:

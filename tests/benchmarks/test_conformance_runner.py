@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import json
 import time
 from pathlib import Path
@@ -134,3 +136,13 @@ def test_endpoint_mode_against_statesim(folder: Path) -> None:
         code, lines = run_main("--endpoint", server.endpoint, "--jobs", "2", str(folder))
     assert lines[-1] == "4 passed, 1 failed", lines
     assert any(line.startswith("-- 5 cases, endpoint http://127.0.0.1:") for line in lines)
+
+
+def test_runaway_code_is_interrupted() -> None:
+    # in a subprocess: pytest-timeout owns this process's alarm, and the deadline then stands aside
+    script = ("from benchmarks._conformance.inprocess import _deadline, CaseTimeout\n"
+              "try:\n    with _deadline(0.05):\n        while True: pass\n"
+              "except CaseTimeout:\n    print('interrupted')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+                          cwd=Path(conformance.__file__).parent.parent)
+    assert done.stdout == "interrupted\n", done.stderr

@@ -132,6 +132,8 @@ class Container:
 
 @dataclass(slots=True)
 class Walker:
+    """Walks a definition once, collecting Diagnostics and the States blocks for the graph phase."""
+
     machine_type: str
     checks: Mapping[str, Check]
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -190,14 +192,13 @@ class Walker:
         if not isinstance(value, str):
             self.error("Expected value of type [STRING]", at)
             return
-        if reference and value.startswith("$$"):
+        try:
+            compiled = compile_path(value)
+            # A reference path (ResultPath) writes into the state input: no $$, no variable,
+            # no wildcard, slice, filter or descent.
+            ok = not reference or (compiled.is_reference and re.match(r"^\$($|[.\[])", value) is not None)
+        except ValueError:
             ok = False
-        else:
-            try:
-                compile_path(value)
-                ok = True
-            except ValueError:
-                ok = False
         if not ok:
             self.error(f"The value for the field '{name}' must be a valid JSONPath", at)
 
@@ -367,6 +368,8 @@ class Walker:
 
 @dataclass(frozen=True, slots=True)
 class StateContext:
+    """What a field check needs to know about its state: type, query language, location."""
+
     kind: str
     language: str
     at: Pointer

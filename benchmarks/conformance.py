@@ -59,6 +59,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--case-timeout", type=float, default=30.0,
                         help="real seconds a case may take in process (default 30)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every verdict as JSON lines")
+    parser.add_argument("--features", action="store_true",
+                        help="also print totals per feature (state types, fields, intrinsics) that has failures")
     return parser.parse_args(argv)
 
 
@@ -121,6 +123,18 @@ def summary_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+def feature_lines(results: list[Result]) -> list[str]:
+    """Totals per feature, for the features with at least one failing case."""
+    totals: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for result in results:
+        for feature in result.case.features or ("(none)",):
+            totals[feature] += 1
+            failed[feature] += not result.passed
+    return [f"feature {feature}: {totals[feature] - failed[feature]} / {totals[feature]} passed"
+            for feature in sorted(failed, key=lambda f: (-failed[f], f)) if failed[feature]]
+
+
 def write_json(path: Path, results: list[Result]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for r in results:
@@ -158,7 +172,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     mode = f"endpoint {args.endpoint}" if args.endpoint else "in process"
     compared = "output only" if args.only_output else "full history"
     print(f"-- {len(results)} cases, {mode}, {compared}, {elapsed:.1f} s", file=out)
-    lines = summary_lines(results)
+    lines = (feature_lines(results) if args.features else []) + summary_lines(results)
     for line in lines:
         print(line, file=out)
     if args.min_rate is not None:

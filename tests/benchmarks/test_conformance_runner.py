@@ -82,6 +82,14 @@ def test_in_process_report(folder: Path) -> None:
     assert any(line.split() == ["start-errors", "1", "/", "1", "passed"] for line in lines)
 
 
+def test_feature_totals(folder: Path) -> None:
+    (folder / "case0.json").write_text(json.dumps({**CASES[1], "features": ["state:Pass", "field:Result"]}))
+    code, lines = run_main("--features", str(folder))
+    assert [line for line in lines if line.startswith("feature ")] == [
+        "feature (none): 3 / 4 passed", "feature field:Result: 0 / 1 passed", "feature state:Pass: 0 / 1 passed"]
+    assert lines[-1] == "3 passed, 2 failed"
+
+
 def test_verbose_category_and_min_rate(folder: Path) -> None:
     code, lines = run_main("-v", "--category", "start-errors,validate-definition", str(folder))
     assert lines[:2] == ["PASS [start-errors] synthetic::start", "PASS [validate-definition] synthetic::validate"]

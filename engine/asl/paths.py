@@ -27,6 +27,7 @@ __all__ = [
     "Path",
     "PathNotFound",
     "Scope",
+    "NULL_INPUT",
     "Template",
     "compile_path",
     "compile_template",
@@ -35,6 +36,10 @@ __all__ = [
     "output_path",
     "result_path",
 ]
+
+
+NULL_INPUT = "Unable to apply Path transformation to null or empty input."
+"""AWS's cause when a path reads ``$`` of a null state input (the state prefix is added by the interpreter)."""
 
 
 class PathNotFound(Exception):
@@ -119,9 +124,16 @@ class Path:
         return self.definite and all(len(step[1]) == 1 for step in self.steps)
 
     def get(self, scope: Scope) -> JSON:
-        """The value the path selects; raises PathNotFound when a definite path matches nothing."""
+        """The value the path selects; raises PathNotFound when a definite path matches nothing.
+
+        A ``$`` path over a null input raises StatesError(States.Runtime, NULL_INPUT) instead.
+        """
         found: list[JSON] = []
         start = self._start(scope)
+        if start is None and self.root == "$":
+            # AWS: Jayway cannot read a null document; even "Variable": "$" fails on a null
+            # input (awslabs/states-language#29). InputPath/OutputPath "$" never get here.
+            raise StatesError(ErrorName.RUNTIME, NULL_INPUT)
         # AWS: an indefinite path never fails, it yields [] ($.items[*].v on {}); see the
         # test_json_path_array_wildcard_or_slice_with_no_input cases.
         _walk(self.steps, 0, start, "$", self.definite, found, start)

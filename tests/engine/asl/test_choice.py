@@ -204,6 +204,14 @@ def test_type_tests_on_missing_variable_fail(operator: str) -> None:
         evaluate(build_rule({"Variable": "$.x", operator: True}, at="/x"), Scope({}))
 
 
+def test_null_input_is_a_runtime_error() -> None:
+    # AWS support: intended behaviour (awslabs/states-language#29)
+    rule = build_rule({"Variable": "$", "IsString": True}, at="/x")
+    with pytest.raises(StatesError) as caught:
+        evaluate(rule, Scope(None))
+    assert caught.value.cause == "Unable to apply Path transformation to null or empty input."
+
+
 def test_missing_operand_path_is_a_runtime_error() -> None:
     with pytest.raises(StatesError) as caught:
         check({"NumericEqualsPath": "$.nope"}, 1)

@@ -153,6 +153,27 @@ def test_flatten_array_of_arrays() -> None:
     assert template.render(Scope([[1, 2, 3], [4, 5, 6], [7, 8, 9]])) == {"flattenArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]}
 
 
+NULL_INPUT_CAUSE = "Unable to apply Path transformation to null or empty input."
+
+
+def test_paths_over_a_null_input_fail() -> None:
+    # AWS: '"Variable": "$"' on a null input fails (awslabs/states-language#29); $$ and
+    # variables do not read the input.
+    scope = Scope(None, CONTEXT, VARIABLES)
+    for text in ("$", "$.a", "$[*]"):
+        with pytest.raises(StatesError) as caught:
+            compile_path(text).get(scope)
+        assert (caught.value.error, caught.value.cause) == ("States.Runtime", NULL_INPUT_CAUSE)
+    assert compile_path("$$.Execution.Id").get(scope) == "arn:exec"
+    assert compile_path("$n").get(scope) == 3
+    with pytest.raises(StatesError) as caught:
+        compile_template({"Input.$": "$"}, field="Parameters").render(scope)
+    assert caught.value.cause == NULL_INPUT_CAUSE
+    with pytest.raises(StatesError) as caught:
+        input_path(compile_path("$.a"), scope)
+    assert caught.value.cause == NULL_INPUT_CAUSE
+
+
 def test_property_of_a_scalar_is_missing() -> None:
     with pytest.raises(PathNotFound) as caught:
         compile_path("$.text.length").get(SCOPE)

@@ -71,6 +71,7 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
                 raise
             except StatesError as err:
                 # AWS runs branches concurrently: branches that cannot suspend all finish
+                _branch_failed(frame, err, child)
                 failure.append((err, child.last))
                 continue
             completion[0] = child.last
@@ -95,13 +96,34 @@ async def _run_branches(frame: Frame, state: Parallel, branch_input: JSON, branc
                 child = frame.child(started)
                 try:
                     results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+                except HistoryLimitExceeded:
+                    raise
                 except StatesError as err:
+                    _branch_failed(frame, err, child)
                     if not failure:
                         failure.append((err, child.last))
                         group.cancel_scope.cancel()
                     return
+                except anyio.get_cancelled_exc_class():
+                    if failure:
+                        _aborted(frame, child, failure[0][1])
+                    raise
                 completion[0] = child.last
             group.start_soon(one)
+
+
+def _branch_failed(frame: Frame, err: StatesError, child: Frame) -> None:
+    """AWS: the failed Task of a branch is written as aborted (prev: the branch's last event)."""
+    event = getattr(err, "abort_event", None)
+    if event is not None:
+        frame.ex.history.add(event, child.last)
+
+
+def _aborted(frame: Frame, child: Frame, cursor: int) -> None:
+    """A sibling cancelled because another branch failed: ``<Type>StateAborted`` for its state."""
+    state = child.current
+    if state is not None and state.type in ("Task", "Wait", "Map", "Parallel"):
+        frame.ex.history.add(state.type + "StateAborted", cursor)
 
 
 # --------------------------------------------------------------------------- Map
@@ -241,32 +263,44 @@ class _IterationRunner:
         async with anyio.create_task_group() as group:
             self.group = group
             for index in range(len(self.items)):
-                await slots.acquire()
+                try:
+                    slots.acquire_nowait()  # no yield: the first batch starts together, as on AWS
+                except anyio.WouldBlock:
+                    await slots.acquire()
                 if self.failure is not None:
                     slots.release()
                     break
-                group.start_soon(self._one, index, slots)
+                # AWS: an iteration is started (its event written) as soon as a slot is free
+                started = self._started(index)
+                group.start_soon(self._one, index, started, slots)
 
-    async def _one(self, index: int, slots: anyio.Semaphore) -> None:
+    def _started(self, index: int) -> int:
+        return self.frame.ex.history.add("MapIterationStarted", self.cursor, "mapIterationStartedEventDetails",
+                                         {"index": index, "name": self.state.name})
+
+    async def _one(self, index: int, started: int, slots: anyio.Semaphore) -> None:
         try:
-            if not await self._iterate(index):
+            if not await self._iterate(index, started):
                 self.group.cancel_scope.cancel()
         finally:
             slots.release()
 
-    async def _iterate(self, index: int) -> bool:
+    async def _iterate(self, index: int, started: int | None = None) -> bool:
         """Run one iteration; False once the Map has failed."""
         history = self.frame.ex.history
         name = self.state.name
-        started = history.add("MapIterationStarted", self.cursor, "mapIterationStartedEventDetails",
-                              {"index": index, "name": name})
+        if started is None:
+            started = self._started(index)
         child = self.frame.child(started)
         try:
             self.results[index], self.texts[index] = await self.frame.ex.run_machine(
                 child, self.state.processor, self.items[index], None)  # type: ignore[arg-type]
+        except HistoryLimitExceeded:
+            raise
         except StatesError as err:
             history.add("MapIterationFailed", child.last, "mapIterationFailedEventDetails",
                         {"index": index, "name": name})
+            _branch_failed(self.frame, err, child)
             self.cursor = child.last
             self.failed += 1
             if self.failed > self.tolerated and self.failure is None:
@@ -274,6 +308,12 @@ class _IterationRunner:
                     ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
                     "The specified tolerated failure threshold was exceeded")
             return self.failure is None
+        except anyio.get_cancelled_exc_class():
+            if self.failure is not None:
+                history.add("MapIterationAborted", self.cursor, "mapIterationAbortedEventDetails",
+                            {"index": index, "name": name})
+                _aborted(self.frame, child, self.cursor)
+            raise
         self.completion = history.add("MapIterationSucceeded", child.last, "mapIterationSucceededEventDetails",
                                       {"index": index, "name": name})
         self.cursor = child.last

@@ -107,7 +107,9 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
 
 
 def _failed(frame: Frame, kind: str, name: str, is_lambda: bool, error: str, cause: str | None) -> None:
-    details: dict[str, Any] = {"error": error}
+    details: dict[str, Any] = {}
+    if error:
+        details["error"] = error
     if cause is not None:
         details["cause"] = cause
     if is_lambda:

@@ -76,6 +76,7 @@ class Execution:
                                    {"input": text, "inputDetails": NOT_TRUNCATED, "name": state.name})
             entry = Entry(state, frame, event_id, prev, history.events[-1]["timestamp"])
             frame.last = event_id
+            frame.current = state
             outcome = await self._visit(frame, state, value, text, entry)
             name, value, text = outcome
             if name is None:
@@ -100,6 +101,9 @@ class Execution:
                     frame.last = self.history.add(failure.state_event, frame.last)
                 catcher = retry.find_catcher(state.catch, failure.error) if state.catch else None
                 if catcher is None:
+                    if state.type == "Task":
+                        # AWS: a failed Task inside a branch is then reported aborted with it
+                        failure.abort_event = "TaskStateAborted"
                     raise failure from None
                 return self._catch(frame, state, catcher, failure, value, entry)
             out_text = outcome.text

@@ -38,17 +38,21 @@ class Failure(StatesError):
         self.raw_error = error
         self.state_event = state_event
         self.last = last
+        self.abort_event: str | None = None
+        """``TaskStateAborted`` when a Task failed: a Parallel/Map writes it when the branch fails."""
 
 
 class Frame:
     """One thread of control: the top level, a Parallel branch or a Map iteration."""
 
-    __slots__ = ("ex", "last", "variables")
+    __slots__ = ("ex", "last", "variables", "current")
 
     def __init__(self, ex: Execution, last: int, variables: Any) -> None:
         self.ex = ex
         self.last = last
         self.variables = variables
+        self.current: State | None = None
+        """The state this frame is in (for the ``<Type>StateAborted`` event when it is cancelled)."""
 
     def child(self, last: int) -> Frame:
         """A branch/iteration frame: outer variables readable, its assignments stay inside."""

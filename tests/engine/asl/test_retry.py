@@ -151,3 +151,26 @@ def test_heartbeat_timeout() -> None:
 def test_no_registry_fails_the_task() -> None:
     result = anyio.run(_drive, _task(), TaskRegistry())
     assert result.error == "States.TaskFailed"
+
+
+def test_failed_iteration_aborts_its_siblings() -> None:
+    registry = TaskRegistry()
+
+    @registry.task("arn:aws:states:::lambda:invoke")
+    async def work(payload: Any, ctx: TaskContext) -> Any:
+        if payload == 1:
+            raise TaskFailure("Boom", "first")
+        await ctx.clock.sleep(100)
+        return payload
+
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, "ItemProcessor": {"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True}}}}}}
+    result = anyio.run(_drive, definition, registry, "[0, 1]")
+    assert (result.status, result.error, result.cause) == ("FAILED", "Boom", "first")
+    types = [e["type"] for e in result.history]
+    tail = types[types.index("TaskFailed") + 1:]
+    assert tail == ["MapIterationFailed", "TaskStateAborted", "MapIterationAborted", "TaskStateAborted",
+                    "MapStateFailed", "ExecutionFailed"]
+    failed_task = types.index("TaskFailed") + 1
+    assert {e["previousEventId"] for e in result.history[failed_task + 1:-1]} == {failed_task}

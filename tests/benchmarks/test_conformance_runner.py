@@ -40,7 +40,7 @@ def raw_case(name: str, kind: str, expect: dict[str, Any], *, category: str = "p
              definition: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     return {"id": f"synthetic::{name}", "kind": kind, "category": category, "state_machine_type": "STANDARD",
             "definition": definition if definition is not None else PASS, "expect": expect,
-            "placeholders": [ROLE, "timestamp"], "format_version": 1, **extra}
+            "placeholders": [ROLE, "timestamp"], "format_version": 1} | extra
 
 
 CASES = [
@@ -54,6 +54,15 @@ CASES = [
     raw_case("start", "start_error", {"start_error": {
         "code": "InvalidExecutionInput", "message": "Invalid State Machine Execution Input: 'Invalid execution input.'"}},
         category="start-errors", input_text=""),
+    raw_case("sync", "sync_execution", {"status": "SUCCEEDED", "output": {"Arg1": "argument1"}, "sync_response": {
+        "billingDetails": {"billedDurationInMilliseconds": 100, "billedMemoryUsedInMB": 64},
+        "executionArn": "arn:<partition>:states:<region>:111111111111:express:<ArnPart_0idx>:<SyncExecArn_Part1_0idx>:"
+                        "<SyncExecArn_Part2_0idx>",
+        "input": {}, "inputDetails": {"included": True}, "name": "<SyncExecArn_Part1_0idx>",
+        "output": {"Arg1": "argument1"}, "outputDetails": {"included": True}, "startDate": "datetime",
+        "stateMachineArn": "arn:<partition>:states:<region>:111111111111:stateMachine:<ArnPart_0idx>",
+        "status": "SUCCEEDED", "stopDate": "datetime"}},
+        input={}, state_machine_type="EXPRESS", placeholders=["111111111111", "datetime"]),
     raw_case("validate", "validate", {"validate": {"result": "OK", "diagnostics": [], "truncated": False}},
              category="validate-definition"),
 ]
@@ -75,10 +84,10 @@ def run_main(*argv: str) -> tuple[int, list[str]]:
 def test_in_process_report(folder: Path) -> None:
     code, lines = run_main(str(folder))
     assert code == 0
-    assert lines[-1] == "4 passed, 1 failed"
+    assert lines[-1] == "5 passed, 1 failed"
     failing = [line for line in lines if line.startswith("FAIL")]
     assert failing == ['FAIL [pass-and-paths] synthetic::wrong-output: output.Arg1: expected "other", got "argument1"']
-    assert any(line.split() == ["pass-and-paths", "1", "/", "2", "passed"] for line in lines)
+    assert any(line.split() == ["pass-and-paths", "2", "/", "3", "passed"] for line in lines)
     assert any(line.split() == ["start-errors", "1", "/", "1", "passed"] for line in lines)
 
 
@@ -86,16 +95,16 @@ def test_feature_totals(folder: Path) -> None:
     (folder / "case0.json").write_text(json.dumps({**CASES[1], "features": ["state:Pass", "field:Result"]}))
     code, lines = run_main("--features", str(folder))
     assert [line for line in lines if line.startswith("feature ")] == [
-        "feature (none): 3 / 4 passed", "feature field:Result: 0 / 1 passed", "feature state:Pass: 0 / 1 passed"]
-    assert lines[-1] == "3 passed, 2 failed"
+        "feature (none): 4 / 5 passed", "feature field:Result: 0 / 1 passed", "feature state:Pass: 0 / 1 passed"]
+    assert lines[-1] == "4 passed, 2 failed"
 
 
 def test_verbose_category_and_min_rate(folder: Path) -> None:
     code, lines = run_main("-v", "--category", "start-errors,validate-definition", str(folder))
     assert lines[:2] == ["PASS [start-errors] synthetic::start", "PASS [validate-definition] synthetic::validate"]
     assert lines[-1] == "2 passed, 0 failed"
-    assert run_main("--min-rate", "80", str(folder))[0] == 0
-    assert run_main("--min-rate", "81", str(folder))[0] == 1
+    assert run_main("--min-rate", "83", str(folder))[0] == 0
+    assert run_main("--min-rate", "84", str(folder))[0] == 1
 
 
 def test_missing_folder(tmp_path: Path) -> None:
@@ -142,8 +151,8 @@ def test_endpoint_mode_against_statesim(folder: Path) -> None:
 
     with Server(Runtime(MemoryStore())) as server:
         code, lines = run_main("--endpoint", server.endpoint, "--jobs", "2", str(folder))
-    assert lines[-1] == "4 passed, 1 failed", lines
-    assert any(line.startswith("-- 5 cases, endpoint http://127.0.0.1:") for line in lines)
+    assert lines[-1] == "5 passed, 1 failed", lines
+    assert any(line.startswith("-- 6 cases, endpoint http://127.0.0.1:") for line in lines)
 
 
 def test_runaway_code_is_interrupted() -> None:

@@ -95,7 +95,8 @@ def _compile_jsonata(text: str) -> tuple[str, ...]:
 
 
 _STRING_LITERAL: Final = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
-_STATES_FIELD: Final = re.compile(r"\$states\.(errorOutput|result)\b")
+_STATES_FIELD: Final = re.compile(r"\$states\.([A-Za-z_][A-Za-z0-9_]*)")
+_ALWAYS: Final = frozenset({"input", "context"})
 
 
 def _unsupported_references(text: str, scope: frozenset[str]) -> list[str]:
@@ -109,13 +110,15 @@ def _unsupported_references(text: str, scope: frozenset[str]) -> list[str]:
     if re.search(r"\$\$", code):
         found.append("Reference to '$$' is not supported.")  # AWS (floci-measured)
     for name in dict.fromkeys(_STATES_FIELD.findall(code)):
-        if name not in scope:
+        if name not in scope and name not in _ALWAYS:
             found.append(f"Field '$states.{name}' does not exist.")  # AWS (floci-measured)
     return found
 
 
 def is_expression(value: JSON) -> bool:
+    """A JSONata expression string, written ``{% ... %}``."""
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
 
 # ---------------------------------------------------------------- the schema walk
 

@@ -277,6 +277,7 @@ UNSUPPORTED = [
     ("$$", "Reference to '$$' is not supported."),
     ("$states.errorOutput", "Field '$states.errorOutput' does not exist."),
     ("$states.result", "Field '$states.result' does not exist."),
+    ("$states.nope.x", "Field '$states.nope' does not exist."),
 ]
 
 

@@ -39,7 +39,7 @@ OPERATORS: Final = frozenset(COMPARISONS) | PATH_COMPARISONS
 
 RFC3339: Final = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-# ---------------------------------------------------------------- per-field checks
+
 
 def _string(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
     w.expect(value, "STRING", at)
@@ -90,14 +90,6 @@ def _arguments(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
 def _items(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
     if is_expression(value) or w.expect(value, "ARRAY", at):
         w.jsonata(value, at)
-
-
-def _next(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
-    w.expect(value, "STRING", at)
-
-
-def _end(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
-    w.expect(value, "BOOLEAN", at)
 
 
 def _resource(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
@@ -174,6 +166,7 @@ def _timestamp(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
 
 
 def is_timestamp(text: str) -> bool:
+    """An RFC3339 date-time with a real date and time and an offset (Z or +hh:mm)."""
     if RFC3339.match(text) is None:
         return False
     try:
@@ -284,11 +277,8 @@ def _processor(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
     w.machine(value, at, kind="processor")
 
 
-def _max_concurrency(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
-    w.jsonata_or(value, at, lambda: w.integer(value, at, 0))
-
-
-def _tolerated_count(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
+def _non_negative(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
+    # AWS (floci-measured): MaxConcurrency -1 is "Minimum value is 0" at the field.
     w.jsonata_or(value, at, lambda: w.integer(value, at, 0))
 
 
@@ -335,11 +325,7 @@ def _item_batcher(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> Non
     w.keys(value, frozenset(fields), at)
     for key in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
         if key in value:
-            _count(w, value[key], f"{at}/{key}")
-
-
-def _count(w: Walker, value: JSON, at: Pointer) -> None:
-    w.jsonata_or(value, at, lambda: w.integer(value, at, 0))
+            _non_negative(w, ctx, value[key], f"{at}/{key}")
 
 
 def _sub_object(w: Walker, ctx: StateContext, value: dict[str, Any], at: Pointer,
@@ -351,10 +337,6 @@ def _sub_object(w: Walker, ctx: StateContext, value: dict[str, Any], at: Pointer
         w.object_payload(value["Parameters"], f"{at}/Parameters")
     if "Arguments" in value and ctx.jsonata:
         w.jsonata(value["Arguments"], f"{at}/Arguments")
-
-
-def _label(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
-    w.expect(value, "STRING", at)
 
 
 def _retry(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:
@@ -427,8 +409,8 @@ def _error_equals(w: Walker, raw: dict[str, Any], at: Pointer, *, last: bool, wh
 CHECKS: Final[Mapping[str, Check]] = {
     "Comment": _string,
     "QueryLanguage": _query_language,
-    "Next": _next,
-    "End": _end,
+    "Next": _string,
+    "End": _boolean,
     "InputPath": _io_path,
     "OutputPath": _io_path,
     "ResultPath": _result_path,
@@ -452,7 +434,7 @@ CHECKS: Final[Mapping[str, Check]] = {
     "ErrorPath": _error_path,
     "CausePath": _error_path,
     "Choices": _choices,
-    "Default": _next,
+    "Default": _string,
     "Branches": _branches,
     "ItemProcessor": _processor,
     "Iterator": _processor,
@@ -462,13 +444,13 @@ CHECKS: Final[Mapping[str, Check]] = {
     "ItemReader": _item_reader,
     "ItemBatcher": _item_batcher,
     "ResultWriter": _result_writer,
-    "MaxConcurrency": _max_concurrency,
+    "MaxConcurrency": _non_negative,
     "MaxConcurrencyPath": _value_path,
-    "ToleratedFailureCount": _tolerated_count,
+    "ToleratedFailureCount": _non_negative,
     "ToleratedFailureCountPath": _value_path,
     "ToleratedFailurePercentage": _tolerated_percentage,
     "ToleratedFailurePercentagePath": _value_path,
-    "Label": _label,
+    "Label": _string,
     "Retry": _retry,
     "Catch": _catch,
 }

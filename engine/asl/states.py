@@ -296,8 +296,14 @@ def parse_timestamp(text: JSON) -> datetime | None:
         return None
 
 
+_MAX_WAIT_SECONDS = 2**31 - 1
+"""AWS: "Wait state delay is too long." past 2^31-1 seconds (24,855 days passes, 24,856 fails)."""
+
+
 async def run_wait(frame: Frame, state: Wait, value: JSON, text: str | None, entry: Entry) -> Outcome:
     seconds = wait_seconds(state, value, entry, frame.ex.clock.now())
+    if seconds > _MAX_WAIT_SECONDS:
+        raise StatesError(ErrorName.RUNTIME, "Wait state delay is too long.")
     if seconds > 0:
         await frame.ex.clock.sleep(seconds)
     if state.jsonata:
@@ -336,11 +342,16 @@ def wait_seconds(state: Wait, value: JSON, entry: Entry, now: datetime) -> float
             ), "Timestamp")
         return (moment - now).total_seconds()
     if state.seconds_path is not None:
-        seconds = _path_value(state.seconds_path, value, entry, "SecondsPath")
         path_text = state.seconds_path.text
-        if not _is_number(seconds):
-            raise StatesError(ErrorName.RUNTIME, f"The SecondsPath parameter does not reference a valid "
-                                                 f"integer value: {path_text} == {paths.dumps(seconds)}")
+        try:
+            seconds = state.seconds_path.get(entry.scope(value))
+        except paths.PathNotFound:
+            raise StatesError(ErrorName.RUNTIME, "The SecondsPath parameter does not reference an input value: "
+                                                 f"{path_text}") from None
+        if not _is_number(seconds) or (isinstance(seconds, float) and not seconds.is_integer()):
+            shown = seconds if isinstance(seconds, str) else paths.dumps(seconds)
+            raise StatesError(ErrorName.RUNTIME, "The SecondsPath parameter cannot be parsed as a long value: "
+                                                 f"{path_text} == {shown}")
         if seconds < 0:
             raise StatesError(ErrorName.RUNTIME, f"The SecondsPath parameter references a negative value: "
                                                  f"{path_text} == {paths.dumps(seconds)}")

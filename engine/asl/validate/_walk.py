@@ -272,7 +272,7 @@ class Walker:
             elif key == "Version" and kind == "root":
                 self.expect(value, "STRING", where)
             elif key == "TimeoutSeconds" and kind == "root":
-                self.integer(value, where, 0, 99999999)
+                self.integer(value, where, 1, 99999999)
             elif key == "ProcessorConfig" and kind == "processor":
                 self.processor_config(value, where)
         states = raw.get("States")

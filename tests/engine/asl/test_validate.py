@@ -34,6 +34,8 @@ CASES: list[tuple[str, Any, list[tuple[str, str, str | None]]]] = [
     ("unknown root field", {**one(PASS_END), "Foo": 1}, [(SCHEMA, "Field 'Foo' is not supported", "/")]),
     ("StartAt not a string", {"StartAt": 1, "States": {"S": PASS_END}},
      [(SCHEMA, "Expected value of type [STRING]", "/StartAt")]),
+    ("machine timeout zero", {**one(PASS_END), "TimeoutSeconds": 0},
+     [(SCHEMA, "Minimum value is 1", "/TimeoutSeconds")]),
     ("States empty", {"StartAt": "S", "States": {}}, [(SCHEMA, "Value cannot be empty", "/States")]),
     ("state not an object", one(3), [(SCHEMA, "Expected value of type [OBJECT]", "/States/S")]),
     ("no Type", one({"End": True}), [(SCHEMA, "These fields are required: [Type]", "/States/S")]),

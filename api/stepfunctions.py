@@ -707,25 +707,18 @@ class StepFunctions:
 
     # ---- map runs ---------------------------------------------------------------------------
 
-    def _map_runs(self, execution_arn: str) -> list[Record]:
-        runs = []
-        for event in self.store.events(execution_arn):
-            details = event.get("mapRunStartedEventDetails")
-            if details and details.get("mapRunArn"):
-                runs.append({"executionArn": execution_arn, "mapRunArn": details["mapRunArn"],
-                             "stateMachineArn": execution_arn, "startDate": event["timestamp"]})
-        return runs
-
     async def list_map_runs(self, p: Params) -> Result:
         record = self._execution(p["executionArn"])
-        return paginate(self._map_runs(record["executionArn"]), p, "mapRuns", "maprun:" + record["executionArn"])
+        keys = ("executionArn", "mapRunArn", "stateMachineArn", "startDate", "stopDate")
+        runs = [{k: r[k] for k in keys if k in r} for r in self.store.list("map_run", parent=record["executionArn"])]
+        return paginate(runs, p, "mapRuns", "maprun:" + record["executionArn"])
 
     async def describe_map_run(self, p: Params) -> Result:
         parse_arn(p["mapRunArn"], "mapRun")
         record = self.store.get("map_run", p["mapRunArn"])
         if record is None:
             raise ResourceNotFound(f"Resource not found: '{p['mapRunArn']}'")
-        return record
+        return _strip(record, "stateMachineArn")
 
     async def update_map_run(self, p: Params) -> Result:
         parse_arn(p["mapRunArn"], "mapRun")

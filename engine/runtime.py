@@ -84,10 +84,12 @@ class Resume:
 class _EventWriter:
     """Stamps engine events into the store, renumbering them when resuming."""
 
-    def __init__(self, store: Store | None, arn: str, resume: Resume | None) -> None:
+    def __init__(self, store: Store | None, arn: str, resume: Resume | None,
+                 observer: Callable[[str, Record], None] | None = None) -> None:
         self.store = store
         self.arn = arn
         self.resume = resume
+        self.observer = observer
         self.events: list[Record] = []
         self.last_id = 0
         self.closed = False
@@ -103,6 +105,8 @@ class _EventWriter:
         self.events.append(record)
         if self.store is not None:
             self.store.append_events(self.arn, [record])
+        if self.observer is not None and record["type"].startswith("Map"):
+            self.observer(self.arn, record)
 
     def _renumber(self, record: Record) -> bool:
         """Map ids of a resumed run onto the stored history; False drops the event."""
@@ -189,6 +193,8 @@ class Runtime:
         self._pending_alias: dict[str, list[str]] = {}
         self._queues: dict[str, deque[_Waiter]] = {}
         self._queue_signals: dict[str, anyio.Event] = {}
+        self._map_lengths: dict[str, int] = {}
+        self._map_runs: dict[str, str] = {}
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -249,7 +255,7 @@ class Runtime:
     async def _execute(self, run: _Running, record: Record, definition: str, input_text: str,
                        resume: Resume | None) -> None:
         asl = _asl()
-        writer = _EventWriter(self.store, run.arn, resume)
+        writer = _EventWriter(self.store, run.arn, resume, self._observe_map)
         if resume is not None:
             writer.last_id = resume.next_id - 1
         run.writer = writer
@@ -275,6 +281,35 @@ class Runtime:
             run.done.set()
         if result is not None and not run.stopped:
             self._close(record, result.status, result.output, result.error, result.cause)
+
+    def _observe_map(self, execution_arn: str, event: Record) -> None:
+        """Keep a DescribeMapRun record for each distributed Map run in the history."""
+        kind = event["type"]
+        if kind == "MapStateStarted":
+            self._map_lengths[execution_arn] = int((event.get("mapStateStartedEventDetails") or {}).get("length", 0))
+        elif kind == "MapRunStarted":
+            arn = event["mapRunStartedEventDetails"]["mapRunArn"]
+            total = self._map_lengths.get(execution_arn, 0)
+            machine, _, label = arn.rpartition(":")[0].partition(":mapRun:")[2].partition("/")
+            counts = {"pending": 0, "running": total, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
+                      "total": total, "resultsWritten": 0}
+            self.store.put("map_run", arn, {
+                "mapRunArn": arn, "executionArn": execution_arn, "status": "RUNNING", "startDate": event["timestamp"],
+                "stateMachineArn": self.arns.state_machine(f"{machine}/{label}"), "maxConcurrency": 0,
+                "toleratedFailurePercentage": 0.0, "toleratedFailureCount": 0, "itemCounts": counts,
+                "executionCounts": dict(counts), "redriveCount": 0}, parent=execution_arn)
+            self._map_runs[execution_arn] = arn
+        elif kind in ("MapRunSucceeded", "MapRunFailed", "MapRunAborted"):
+            arn = self._map_runs.pop(execution_arn, "")
+            run = self.store.get("map_run", arn)
+            if run is None:
+                return
+            status = {"MapRunSucceeded": "SUCCEEDED", "MapRunFailed": "FAILED", "MapRunAborted": "ABORTED"}[kind]
+            field = {"SUCCEEDED": "succeeded", "FAILED": "failed", "ABORTED": "aborted"}[status]
+            for counts in (run["itemCounts"], run["executionCounts"]):
+                counts.update(running=0, **{field: counts["total"]})
+            run.update(status=status, stopDate=event["timestamp"])
+            self.store.put("map_run", arn, run, parent=execution_arn)
 
     def _close(self, record: Record, status: str, output: str | None, error: str | None,
                cause: str | None) -> None:

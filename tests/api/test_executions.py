@@ -234,3 +234,28 @@ def test_redrive(sfn: Any, name: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         sfn.redrive_execution(executionArn=ok_arn)
     assert error_of(excinfo) == ("ExecutionNotRedrivable", "Execution is SUCCEEDED and cannot be redriven")
+
+
+def test_distributed_map_runs(sfn: Any, name: str) -> None:
+    definition = json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "Label": "fan", "MaxConcurrency": 2,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True}}})
+    arn = machine(sfn, name, definition)
+    execution_arn = sfn.start_execution(stateMachineArn=arn, input="[1, 2, 3]")["executionArn"]
+    assert wait_for(sfn, execution_arn)["status"] == "SUCCEEDED"
+    runs = sfn.list_map_runs(executionArn=execution_arn)["mapRuns"]
+    assert len(runs) == 1
+    run_arn = runs[0]["mapRunArn"]
+    assert run_arn.startswith(f"{PREFIX}:mapRun:{name}/fan:")
+    assert runs[0]["stateMachineArn"] == f"{PREFIX}:stateMachine:{name}/fan"
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    assert described["status"] == "SUCCEEDED" and described["executionArn"] == execution_arn
+    assert described["itemCounts"]["total"] == 3 and described["itemCounts"]["succeeded"] == 3
+    sfn.update_map_run(mapRunArn=run_arn, maxConcurrency=5)
+    assert sfn.describe_map_run(mapRunArn=run_arn)["maxConcurrency"] == 5
+    missing = run_arn[:-4] + "0000"
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_map_run(mapRunArn=missing)
+    assert error_of(excinfo) == ("ResourceNotFound", f"Resource not found: '{missing}'")

@@ -108,7 +108,7 @@ def _state(name: str, raw: Any, at: Pointer, jsonata_default: bool) -> State:
     if builder is None:
         raise _Bad(f"Unknown state type: {kind}", f"{at}/Type")
     common = _common(name, raw, at, is_jsonata)
-    return builder(raw, at, is_jsonata, common)
+    return builder(raw, at, is_jsonata, common, jsonata_default)
 
 
 def _common(name: str, raw: dict[str, Any], at: Pointer, is_jsonata: bool) -> dict[str, Any]:
@@ -221,15 +221,18 @@ def _catcher(raw: Any, at: Pointer, is_jsonata: bool) -> Catcher:
     return Catcher(tuple(raw.get("ErrorEquals", ())), raw.get("Next", ""), result_path, output, assign)
 
 
-def _pass(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _pass(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     return Pass(**common, result=raw.get("Result"), has_result="Result" in raw and not is_jsonata)
 
 
-def _succeed(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _succeed(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     return Succeed(**common)
 
 
-def _fail(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _fail(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     fields: dict[str, Any] = {}
     for key in ("Error", "Cause"):
         if key in raw:
@@ -239,7 +242,8 @@ def _fail(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, 
     return Fail(**common, **fields)
 
 
-def _choice(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _choice(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     branches = []
     for i, rule in enumerate(raw.get("Choices", ())):
         where = f"{at}/Choices[{i}]"
@@ -262,7 +266,8 @@ def _choice(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str
     return Choice(**common, choices=tuple(branches), default=raw.get("Default"))
 
 
-def _wait(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _wait(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     fields: dict[str, Any] = {}
     if "Seconds" in raw:
         fields["seconds"] = _maybe_jsonata(raw["Seconds"], "Seconds", f"{at}/Seconds", is_jsonata)
@@ -275,7 +280,8 @@ def _wait(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, 
     return Wait(**common, **fields)
 
 
-def _task(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _task(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     fields: dict[str, Any] = {"resource": raw.get("Resource", ""), "credentials": raw.get("Credentials")}
     for key, attr in (("TimeoutSeconds", "timeout_seconds"), ("HeartbeatSeconds", "heartbeat_seconds")):
         if key in raw:
@@ -285,19 +291,22 @@ def _task(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, 
     return Task(**common, **fields)
 
 
-def _parallel(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _parallel(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     branches = tuple(
-        _machine(b, f"{at}/Branches[{i}]", is_jsonata) for i, b in enumerate(raw.get("Branches", ()))
+        # AWS: a state without QueryLanguage uses the top-level one (not the enclosing state's)
+        _machine(b, f"{at}/Branches[{i}]", default) for i, b in enumerate(raw.get("Branches", ()))
     )
     return Parallel(**common, branches=branches)
 
 
-def _map(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any]) -> State:
+def _map(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
+       default: bool) -> State:
     key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
     body = raw.get(key) or {}
     config = body.get("ProcessorConfig") or {}
     fields: dict[str, Any] = {
-        "processor": _machine(body, f"{at}/{key}", is_jsonata),
+        "processor": _machine(body, f"{at}/{key}", default),
         "distributed": config.get("Mode") == "DISTRIBUTED",
         "label": raw.get("Label"),
     }
@@ -323,7 +332,7 @@ def _map(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, A
     return Map(**common, **fields)
 
 
-_BUILDERS: dict[str, Callable[[dict[str, Any], Pointer, bool, dict[str, Any]], State]] = {
+_BUILDERS: dict[str, Callable[[dict[str, Any], Pointer, bool, dict[str, Any], bool], State]] = {
     "Pass": _pass, "Succeed": _succeed, "Fail": _fail, "Choice": _choice, "Wait": _wait,
     "Task": _task, "Parallel": _parallel, "Map": _map,
 }

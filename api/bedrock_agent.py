@@ -75,6 +75,8 @@ class FlowService:
     s3_dir: Path | None = None
     knowledge_bases: dict[str, Path] = field(default_factory=dict)
     inline_timeout: float = 5.0
+    model_provider: Any = None
+    """engine.flows.models provider for Prompt nodes nothing else answers."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
     executions: dict[str, Record] = field(default_factory=dict)
@@ -82,10 +84,24 @@ class FlowService:
 
 
 def configure(app: Any, **settings: Any) -> FlowService:
-    """Attach a FlowService to ``app`` (``flow_mocks`` may be a path), replacing any earlier one."""
+    """Attach a FlowService to ``app``, replacing any earlier one.
+
+    Settings: ``flow_mocks`` (dict or path of a flow mock file), ``registry``, ``s3_dir``,
+    ``knowledge_bases`` ({id: folder}), ``inline_timeout``, ``model_endpoint`` (OpenAI-compatible
+    base URL) with optional ``model_map`` ({bedrock id or "*": endpoint model}), ``bedrock=True``
+    (real Bedrock through boto3 bedrock-runtime).
+    """
     mocks = settings.pop("flow_mocks", None)
     if isinstance(mocks, (str, Path)):
         mocks = load_flow_mocks(mocks)
+    endpoint, model_map = settings.pop("model_endpoint", None), settings.pop("model_map", None)
+    if endpoint:
+        from engine.flows.models import openai_provider
+        settings["model_provider"] = openai_provider(endpoint, model_map=model_map)
+    if settings.pop("bedrock", False):
+        import boto3
+        from engine.flows.models import bedrock_provider
+        settings["model_provider"] = bedrock_provider(boto3.client("bedrock-runtime"))
     service = FlowService(mocks=dict(mocks or {}), **settings)
     if service.registry is None:
         service.registry = getattr(getattr(app.state, "runtime", None), "registry", None)

@@ -45,7 +45,8 @@ def _env(service: FlowService, flow: Mapping[str, Any], alias: Mapping[str, Any]
     return FlowEnv(registry=service.registry, mocks=MockBook(service.mocks.get(str(flow.get("name")), {})),
                    s3_dir=service.s3_dir, knowledge_bases=service.knowledge_bases,
                    prompts=service.store.prompt_templates(), flow_arn=str(flow["arn"]), alias_arn=str(alias["arn"]),
-                   execution_arn=execution_arn, inline_timeout=service.inline_timeout)
+                   execution_arn=execution_arn, inline_timeout=service.inline_timeout,
+                   model_provider=service.model_provider)
 
 
 def _single_input(body: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -109,7 +109,8 @@ async def run_prompt(node: Node, inputs: dict[str, JSON], call: NodeCall) -> dic
     template = _prompt_template(node, call.env)
     request = converse_request(template, inputs)
     model_id = str(request.get("modelId") or "")
-    answer = await call.env.call(node.name, model_id, request, what="model", how=MODEL_HOW)
+    answer = await call.env.call(node.name, model_id, request, what="model", how=MODEL_HOW,
+                                 fallback=call.env.model_provider)
     text = _completion_text(answer)
     call.action("bedrock", "Converse", request,
                 {"output": {"message": {"role": "assistant", "content": [{"text": text}]}}})

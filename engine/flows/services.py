@@ -7,7 +7,7 @@ Failures are ``FlowFailure`` with the event-stream exception member name AWS sen
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,11 +101,14 @@ class FlowEnv:
     execution_arn: str = ""
     inline_timeout: float = 5.0
     inline_memory_mb: int = 512
+    model_provider: Callable[[Mapping[str, Any]], Awaitable[JSON]] | None = None
+    """Answers Prompt nodes nothing else answers (engine.flows.models: OpenAI-compatible, Bedrock)."""
     exit_when_true: bool = False
     """Read a LoopController's continueCondition as "exit when true" (open question, spec §2.8)."""
 
-    async def call(self, node: str, resource: str, payload: JSON, *, what: str, how: str) -> JSON:
-        """Answer a call-out of ``node`` to ``resource``: mock, else registry, else FlowFailure."""
+    async def call(self, node: str, resource: str, payload: JSON, *, what: str, how: str,
+                   fallback: Callable[[Any], Awaitable[JSON]] | None = None) -> JSON:
+        """Answer a call-out of ``node`` to ``resource``: mock, registry, ``fallback``, else FlowFailure."""
         if self.mocks.has(node):
             return self.mocks.next(node)
         if self.registry is not None and self.registry.has(resource):
@@ -115,6 +118,8 @@ class FlowEnv:
             except StatesError as exc:
                 raise FlowFailure(DEPENDENCY_FAILED, f"{exc.error}: {exc.cause or ''}".rstrip(": "),
                                   resource_name=resource, node=node) from exc
+        if fallback is not None:
+            return await fallback(payload)
         raise FlowFailure(DEPENDENCY_FAILED, not_configured(node, resource, what, how), resource_name=resource, node=node)
 
 
@@ -124,4 +129,5 @@ def not_configured(node: str, resource: str, what: str, how: str) -> str:
             "or give a flow mock file (statesim serve --flow-mocks FILE) with an answer for this node.")
 
 
-MODEL_HOW = "Register a handler for this model id in the task registry"
+MODEL_HOW = ("Register a handler for this model id in the task registry, start statesim with --model-endpoint URL "
+             "(an OpenAI-compatible server such as Ollama, llama.cpp or vLLM) or --bedrock (real Amazon Bedrock),")

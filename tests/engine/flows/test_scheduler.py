@@ -152,7 +152,9 @@ async def test_prompt_without_any_model_names_the_model_id() -> None:
     assert info.value.resource_name == "amazon.nova-lite-v1:0"
     assert info.value.message == (
         "No model is configured for 'amazon.nova-lite-v1:0' (node 'P'). Register a handler for this model id in the "
-        "task registry or give a flow mock file (statesim serve --flow-mocks FILE) with an answer for this node.")
+        "task registry, start statesim with --model-endpoint URL (an OpenAI-compatible server such as Ollama, "
+        "llama.cpp or vLLM) or --bedrock (real Amazon Bedrock), or give a flow mock file (statesim serve "
+        "--flow-mocks FILE) with an answer for this node.")
 
 
 async def test_prompt_action_trace_shows_converse_request() -> None:

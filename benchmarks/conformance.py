@@ -55,6 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case, not only failures")
     parser.add_argument("--strict", action="store_true", help="no multiset allowance for Parallel/Map events")
     parser.add_argument("--loose-numbers", action="store_true", help="let 1 match 1.0")
+    parser.add_argument("--role-arn", default=None, help="role ARN for CreateStateMachine with --endpoint")
     parser.add_argument("--jobs", type=int, default=8, help="parallel cases with --endpoint (default 8)")
     parser.add_argument("--case-timeout", type=float, default=30.0,
                         help="real seconds a case may take in process (default 30)")
@@ -76,7 +77,8 @@ def runner_for(args: argparse.Namespace) -> tuple[Callable[[Case], Outcome], int
     if args.endpoint:
         from benchmarks._conformance import endpoint
         client = endpoint.make_client(args.endpoint)
-        return (lambda case: endpoint.run_case(client, case)), max(1, args.jobs)
+        role_arn = args.role_arn or endpoint.ROLE_ARN
+        return (lambda case: endpoint.run_case(client, case, role_arn=role_arn)), max(1, args.jobs)
     from benchmarks._conformance import inprocess
     return (lambda case: inprocess.run_case(case, timeout=args.case_timeout)), 1
 

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import boto3
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -21,12 +22,17 @@ ROLE_ARN = "arn:aws:iam::111111111111:role/statesim-conformance"
 
 
 def make_client(endpoint_url: str | None, region: str = "us-east-1") -> Any:
-    """A stepfunctions client for ``endpoint_url`` (dummy credentials; None = real AWS, default chain)."""
+    """A stepfunctions client for ``endpoint_url`` (None = AWS itself).
+
+    Uses the default credential chain when it finds credentials, dummy ones otherwise
+    (statesim does not check signatures).
+    """
     config = Config(inject_host_prefix=False, retries={"max_attempts": 2, "mode": "standard"})
-    if endpoint_url is None:
-        return boto3.client("stepfunctions", region_name=region, config=config)
-    return boto3.client("stepfunctions", endpoint_url=endpoint_url, region_name=region, config=config,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    session = boto3.session.Session(region_name=region)
+    if session.get_credentials() is None:
+        session = boto3.session.Session(region_name=region, aws_access_key_id="testing",
+                                        aws_secret_access_key="testing")
+    return session.client("stepfunctions", endpoint_url=endpoint_url, config=config)
 
 
 def _error(exc: ClientError) -> dict[str, Any]:

@@ -159,6 +159,13 @@ def _items(state: Map, value: JSON, entry: Entry) -> tuple[JSON, list[JSON]]:
     return effective, items
 
 
+def _numeric_text(text: str, kind: str) -> Any:
+    try:
+        return int(text.strip()) if kind == "integer" else float(text.strip())
+    except ValueError:
+        return text
+
+
 def _with_event(err: StatesError) -> StatesError:
     err.state_event = "MapStateFailed"  # type: ignore[attr-defined]
     return err
@@ -167,7 +174,10 @@ def _with_event(err: StatesError) -> StatesError:
 def _integer(state: Map, literal: Any, path: Any, value: JSON, entry: Entry, name: str, kind: str) -> Any:
     """MaxConcurrency / ToleratedFailureCount / ToleratedFailurePercentage from literal, JSONata or path."""
     if path is not None:
-        found = path.get(entry.scope(value)) if True else None
+        found = path.get(entry.scope(value))
+        if isinstance(found, str):
+            # AWS reads a numeric string too ("1" from a variable works; "NoNumber" fails)
+            found = _numeric_text(found, kind)
         ok = (isinstance(found, int) and not isinstance(found, bool)) if kind == "integer" else (
             isinstance(found, (int, float)) and not isinstance(found, bool))
         if not ok:

@@ -119,7 +119,7 @@ class Execution:
 
     def _exited(self, frame: Frame, state: State, text: str, assigned: dict[str, JSON] | None) -> None:
         details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": NOT_TRUNCATED}
-        if assigned is not None:
+        if assigned:
             details["assignedVariables"] = {k: paths.dumps(v) for k, v in assigned.items()}
             details["assignedVariablesDetails"] = NOT_TRUNCATED
         frame.last = self.history.add(state.type + "StateExited", frame.last, _EXITED, details)

@@ -340,13 +340,16 @@ def _render(step: Step) -> str:
     return "[?]"
 
 
-# --- evaluation (Jayway) -----------------------------------------------------------------
+# --- evaluation (Jayway over Jackson nodes) ----------------------------------------------
 # Jayway raises only while every step so far is definite ("upstream definite"); once a
 # wildcard, slice, filter or scan was crossed, misses are skipped silently. AWS goes further:
 # an indefinite path never raises at all (``Path.get`` starts its walk non-definite).
+# AWS runs Jayway with Jackson's JsonProvider, whose ArrayNode.get(i) is null out of range:
+# an index past either end reads as null instead of matching nothing.
 
 _JAVA_CLASS = {str: "java.lang.String", int: "java.lang.Integer", float: "java.lang.Double",
-               bool: "java.lang.Boolean", list: "net.minidev.json.JSONArray"}
+               bool: "java.lang.Boolean", list: "com.fasterxml.jackson.databind.node.ArrayNode"}
+_PROVIDER = "com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider"
 
 
 def _walk(steps: tuple[Step, ...], i: int, value: JSON, at: str, definite: bool,
@@ -370,7 +373,7 @@ def _prop(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JS
             found = "null" if value is None else _JAVA_CLASS.get(type(value), "java.lang.Object")
             raise PathNotFound(at, f"Expected to find an object with property {fragment} in path {at} "
                                    f"but found '{found}'. This is not a json object according to the "
-                                   f"JsonProvider: 'com.jayway.jsonpath.spi.json.JsonSmartJsonProvider'.")
+                                   f"JsonProvider: '{_PROVIDER}'.")
         return
     if len(names) > 1 and leaf:
         yield {name: value[name] for name in names if name in value}, at + fragment, definite
@@ -387,15 +390,17 @@ def _prop(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JS
 def _index(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
     if not isinstance(value, list):
         if definite:
+            shown = value if isinstance(value, str) else dumps(value)
             detail = (f"The path {at} is null" if value is None else
-                      f"Filter: {_render(step)} can only be applied to arrays. Current context is: {dumps(value)}")
+                      f"Filter: {_render(step)} can only be applied to arrays. Current context is: {shown}")
             raise PathNotFound(at, detail)
         return
     single = len(step[1]) == 1
     for index in step[1]:
         position = index + len(value) if index < 0 else index
-        if 0 <= position < len(value):
-            yield value[position], f"{at}[{index}]", definite and single
+        # AWS: "$.rows[*][0]" on [[1], [], [2]] is [1, null, 2]; "$.matrix[2]" on [[1, 2]] is null.
+        item = value[position] if 0 <= position < len(value) else None
+        yield item, f"{at}[{index}]", definite and single
 
 
 def _slice(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:

@@ -108,7 +108,9 @@ def test_rendered_as_jayway(text: str, rendered: str) -> None:
 
 MISSING = [
     ("$.x", "No results for path: $['x']"),
-    ("$.a.b[5]", "No results for path: $['a']['b'][5]"),
+    ("$.a.b[5].c", "Expected to find an object with property ['c'] in path $['a']['b'][5] but found 'null'. "
+                   "This is not a json object according to the JsonProvider: "
+                   "'com.jayway.jsonpath.spi.json.JacksonJsonNodeJsonProvider'."),
     ("$.a.x.y", "Missing property in path $['a']['x']"),
     ("$.nil[0]", "The path $['nil'] is null"),
     ("$$.Execution.Input.no_such_jsonpath", "No results for path: $['Execution']['Input']['no_such_jsonpath']"),
@@ -172,6 +174,28 @@ def test_paths_over_a_null_input_fail() -> None:
     with pytest.raises(StatesError) as caught:
         input_path(compile_path("$.a"), scope)
     assert caught.value.cause == NULL_INPUT_CAUSE
+
+
+# AWS (TestState, recorded in ministackorg/ministack#1217): Jayway over Jackson nodes, where an
+# index outside the array reads as null.
+JACKSON = [
+    ("$.matrix[0][1]", {"matrix": [[1, 2]]}, 2),
+    ("$.matrix[*][*]", {"matrix": [[1, 2], [3]]}, [1, 2, 3]),
+    ("$.abc.['def ghi'][*]", {"abc": {"def ghi": ["first", "second"]}}, ["first", "second"]),
+    ("$.values.*", {"values": {"only": 1}}, [1]),
+    ("$.items[*].value", {"items": [{"value": None}, {}]}, [None]),
+    ("$.matrix[2]", {"matrix": [[1, 2]]}, None),
+    ("$.matrix[-3]", {"matrix": [[1, 2]]}, None),
+    ("$.rows[*][0]", {"rows": [[1], [], [2]]}, [1, None, 2]),
+    ("$.rows[0,3]", {"rows": [7]}, [7, None]),
+    ("$.items[*].name", {"items": [{"name": "first"}, {}, {"name": "third"}]}, ["first", "third"]),
+    ("$.items[*].missing", {"items": [{"name": "first"}]}, []),
+]
+
+
+@pytest.mark.parametrize(("text", "data", "expected"), JACKSON, ids=[t for t, *_ in JACKSON])
+def test_jackson_semantics(text: str, data: Any, expected: Any) -> None:
+    assert compile_path(text).get(Scope(data)) == expected
 
 
 def test_property_of_a_scalar_is_missing() -> None:

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -55,6 +55,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case, not only failures")
     parser.add_argument("--strict", action="store_true", help="no multiset allowance for Parallel/Map events")
     parser.add_argument("--loose-numbers", action="store_true", help="let 1 match 1.0")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each case N times; it passes only if every run does (flakiness check)")
     parser.add_argument("--role-arn", default=None, help="role ARN for CreateStateMachine with --endpoint")
     parser.add_argument("--jobs", type=int, default=8, help="parallel cases with --endpoint (default 8)")
     parser.add_argument("--case-timeout", type=float, default=30.0,
@@ -84,15 +86,26 @@ def runner_for(args: argparse.Namespace) -> tuple[Callable[[Case], Outcome], int
 
 
 def judge(cases: list[Case], run: Callable[[Case], Outcome], options: Options, jobs: int = 1,
-          on_result: Callable[[Result], None] | None = None) -> list[Result]:
-    """Run and compare every case (in order of ``cases``)."""
-    def one(case: Case) -> Result:
-        started = time.perf_counter()
+          on_result: Callable[[Result], None] | None = None, repeat: int = 1) -> list[Result]:
+    """Run and compare every case (in order of ``cases``); with ``repeat`` > 1 a case passes
+    only if every run does (to catch nondeterministic interleavings)."""
+    def attempt(case: Case) -> Difference | None:
         try:
             outcome = run(case)
         except Exception as exc:  # runner-side failure (e.g. endpoint unreachable): the case fails
             outcome = Outcome(crash=f"{type(exc).__name__}: {str(exc)[:300]}")
-        difference = compare(case, outcome, options)
+        return compare(case, outcome, options)
+
+    def one(case: Case) -> Result:
+        started = time.perf_counter()
+        difference = None
+        for number in range(1, repeat + 1):
+            difference = attempt(case)
+            if difference is not None:
+                if number > 1:
+                    note = f"run {number} of {repeat}" + (f"; {difference.note}" if difference.note else "")
+                    difference = replace(difference, note=note)
+                break
         result = Result(case, difference, time.perf_counter() - started)
         if on_result is not None:
             on_result(result)
@@ -167,7 +180,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             print(case_line(result), file=out, flush=True)
 
     started = time.perf_counter()
-    results = judge(cases, run, options, jobs, on_result=report)
+    results = judge(cases, run, options, jobs, on_result=report, repeat=max(1, args.repeat))
     elapsed = time.perf_counter() - started
     if args.json:
         write_json(args.json, results)

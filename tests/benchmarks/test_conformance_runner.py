@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks import conformance
 from benchmarks._conformance.cases import case_from_dict
-from benchmarks._conformance.compare import Options
+from benchmarks._conformance.compare import Options, Outcome
 from benchmarks._conformance.inprocess import describe_exception, run_case
 
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"Arg1": "argument1"}, "End": True}}}
@@ -105,6 +105,19 @@ def test_verbose_category_and_min_rate(folder: Path) -> None:
     assert lines[-1] == "2 passed, 0 failed"
     assert run_main("--min-rate", "83", str(folder))[0] == 0
     assert run_main("--min-rate", "84", str(folder))[0] == 1
+
+
+def test_repeat_reports_the_run_that_failed() -> None:
+    case = case_from_dict(CASES[1])
+    calls: list[int] = []
+
+    def flaky(c: Any) -> Any:
+        calls.append(1)
+        return Outcome(status="SUCCEEDED", output='{"Arg1": "other"}' if len(calls) < 3 else "{}")
+
+    [result] = conformance.judge([case], flaky, Options(), repeat=5)
+    assert len(calls) == 3
+    assert result.difference is not None and result.difference.note == "run 3 of 5; missing key"
 
 
 def test_missing_folder(tmp_path: Path) -> None:

@@ -49,8 +49,9 @@ def default_info(start_time: datetime, state_machine_type: str = "STANDARD") -> 
 
 def iso_time(moment: datetime) -> str:
     """AWS's context-object time format: ``2024-01-01T00:00:00.000Z``."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def execution_part(info: ExecutionInfo, input_value: JSON) -> dict[str, Any]:

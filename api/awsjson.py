@@ -109,8 +109,19 @@ def _show(value: JSON, shape: Shape) -> str:
     if isinstance(value, bool):
         return f"Value '{str(value).lower()}' at"
     if isinstance(value, list):
-        return "Value '[" + ", ".join(str(v) for v in value) + "]' at"
-    return f"Value '{value}' at"
+        member = shape.member if isinstance(shape, ListShape) else None
+        return "Value '[" + ", ".join(_java(v, member) for v in value) + "]' at"
+    return f"Value '{_java(value, shape)}' at"
+
+
+def _java(value: JSON, shape: Shape | None) -> str:
+    """How AWS's Java service prints a value in a validation message (``Item(a=1, b=x)``)."""
+    if isinstance(value, dict) and isinstance(shape, StructureShape):
+        inner = ", ".join(f"{k}={_java(value[k], shape.members[k])}" for k in shape.members if k in value)
+        return f"{shape.name}({inner})"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _enum_set(shape: Shape) -> str:

@@ -242,7 +242,13 @@ class Runtime:
         """Run an EXPRESS execution in the background; nothing is kept (as AWS keeps no history)."""
         if self._group is None:
             raise RuntimeError("the runtime is not running")
-        self._group.start_soon(self.run_sync, record, definition)
+        self._group.start_soon(self._run_express, record, definition)
+
+    async def _run_express(self, record: Record, definition: str) -> None:
+        try:
+            await self.run_sync(record, definition)
+        except Exception:  # a bug must not stop the other executions
+            log.exception("express execution %s crashed", record["executionArn"])
 
     async def run_sync(self, record: Mapping[str, Any], definition: str) -> Any:
         """Run one execution to its end in the caller's task; returns the engine's ExecutionResult."""

@@ -130,3 +130,15 @@ def test_content_type_and_error_header(http: httpx.Client) -> None:
     assert response.json() == {
         "__type": "StateMachineDoesNotExist",
         "message": "State Machine Does Not Exist: 'arn:aws:states:us-east-1:123456789012:stateMachine:none'"}
+
+
+def test_list_values_print_like_aws(sfn_raw: Any) -> None:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:x"
+    routes = [{"stateMachineVersionArn": f"{arn}:{i}", "weight": w} for i, w in ((1, 50), (2, 30), (3, 20))]
+    with pytest.raises(ClientError) as excinfo:
+        sfn_raw.create_state_machine_alias(name="a", routingConfiguration=routes)
+    assert error_of(excinfo) == ("ValidationException", (
+        f"1 validation error detected: Value '[RoutingConfigurationListItem(stateMachineVersionArn={arn}:1, "
+        f"weight=50), RoutingConfigurationListItem(stateMachineVersionArn={arn}:2, weight=30), "
+        f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:3, weight=20)]' at 'routingConfiguration' "
+        "failed to satisfy constraint: Member must have length less than or equal to 2"))

@@ -40,12 +40,15 @@ class _Bad(Exception):
         self.at = at
 
 
-def load(definition: str | dict[str, Any]) -> StateMachine:
-    """Parse and check a definition; raises InvalidDefinition (AWS's message) when it cannot run."""
+def load(definition: str | dict[str, Any], *, type: str = "STANDARD") -> StateMachine:  # noqa: A002 - AWS's name
+    """Parse and check a definition; raises InvalidDefinition (AWS's message) when it cannot run.
+
+    ``type`` is the state machine type (``STANDARD`` or ``EXPRESS``) the checks apply to.
+    """
     raw = _load_json(definition) if isinstance(definition, str) else definition
     if not isinstance(raw, dict):
         raise InvalidDefinition([Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be an object")])
-    _validate(raw)
+    _validate(raw, type)
     try:
         language = raw.get("QueryLanguage", "JSONPath") == "JSONata"
         root = _machine(raw, "", language)
@@ -66,12 +69,12 @@ def _load_json(text: str) -> Any:
     return _v.load_json(text)
 
 
-def _validate(raw: dict[str, Any]) -> None:
+def _validate(raw: dict[str, Any], machine_type: str) -> None:
     try:
         from engine.asl import validate as _v
     except ImportError:
         return
-    diagnostics = [d for d in _v.validate(raw) if d.severity == "ERROR"]
+    diagnostics = [d for d in _v.validate(raw, type=machine_type) if d.severity == "ERROR"]
     if diagnostics:
         raise InvalidDefinition(diagnostics)
 

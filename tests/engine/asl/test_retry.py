@@ -174,3 +174,28 @@ def test_failed_iteration_aborts_its_siblings() -> None:
                     "MapStateFailed", "ExecutionFailed"]
     failed_task = types.index("TaskFailed") + 1
     assert {e["previousEventId"] for e in result.history[failed_task + 1:-1]} == {failed_task}
+
+
+def test_jsonata_catch_assign_and_output() -> None:
+    registry = TaskRegistry()
+
+    @registry.task("arn:aws:states:::lambda:invoke")
+    def fail(payload: Any) -> Any:
+        raise TaskFailure("Exception", "went wrong")
+
+    definition = {"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Arguments": {"FunctionName": "{% $states.input.fn %}"},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err": "{% $states.errorOutput %}"},
+                         "Output": {"input": "{% $states.input %}", "error": "{% $states.errorOutput.Error %}"},
+                         "Next": "F"}], "End": True},
+        "F": {"Type": "Pass", "Output": {"seen": "{% $err.Cause %}", "in": "{% $states.input %}"}, "End": True}}}
+    result = anyio.run(_drive, definition, registry, '{"fn": "x"}')
+    assert json.loads(result.output) == {"seen": "went wrong", "in": {"input": {"fn": "x"}, "error": "Exception"}}
+    types = [e["type"] for e in result.history]
+    assert types[:7] == ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskFailed",
+                         "TaskStateExited", "PassStateEntered"]
+    scheduled = result.history[2]["taskScheduledEventDetails"]
+    assert json.loads(scheduled["parameters"]) == {"FunctionName": "x"}
+    exited = result.history[5]["stateExitedEventDetails"]
+    assert json.loads(exited["assignedVariables"]["err"]) == {"Error": "Exception", "Cause": "went wrong"}

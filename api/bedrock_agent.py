@@ -79,8 +79,6 @@ class FlowService:
     """engine.flows.models provider for Prompt nodes nothing else answers."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
-    executions: dict[str, Record] = field(default_factory=dict)
-    """StartFlowExecution ARN -> execution record."""
 
 
 def configure(app: Any, **settings: Any) -> FlowService:
@@ -102,9 +100,15 @@ def configure(app: Any, **settings: Any) -> FlowService:
         import boto3
         from engine.flows.models import bedrock_provider
         settings["model_provider"] = bedrock_provider(boto3.client("bedrock-runtime"))
+    runtime = getattr(app.state, "runtime", None)
+    if "store" not in settings and runtime is not None:
+        arns = getattr(runtime, "arns", None)
+        settings["store"] = FlowStore(region=getattr(arns, "region", "us-east-1"),
+                                      account=getattr(arns, "account", "123456789012"),
+                                      store=getattr(runtime, "store", None))
     service = FlowService(mocks=dict(mocks or {}), **settings)
     if service.registry is None:
-        service.registry = getattr(getattr(app.state, "runtime", None), "registry", None)
+        service.registry = getattr(runtime, "registry", None)
     app.state.flows = service
     return service
 

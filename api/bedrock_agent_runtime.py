@@ -201,23 +201,24 @@ async def start_flow_execution(call: Call) -> Response:
     flow, alias, version, definition = call.service.store.resolve(call.labels["flow"], call.labels["alias"])
     _check_start_input(definition, item)
     arn = f"{alias['arn']}/execution/{name}"
-    if arn in call.service.executions:
+    if call.service.store.get_execution(arn) is not None:
         raise RestError("ConflictException", f"An execution named {name} already exists for this alias.")
     record: Record = {"executionArn": arn, "flowAliasIdentifier": alias["arn"], "flowIdentifier": flow["arn"],
                       "flowVersion": version, "startedAt": _now(), "createdAt": _now(), "status": "Running",
                       "definition": definition, "executionRoleArn": flow.get("executionRoleArn"),
-                      "customerEncryptionKeyArn": flow.get("customerEncryptionKeyArn"), "events": [], "errors": None}
-    call.service.executions[arn] = record
+                      "customerEncryptionKeyArn": flow.get("customerEncryptionKeyArn"), "errors": None}
+    call.service.store.put_execution(record)
     trace: list[Event] = []
     run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, arn), trace.append,
                   trace=True)
     failure = await _guarded(run, item, resume=False)
-    _close(record, trace, item, failure, run)
+    call.service.store.put_execution(record, _close(record, trace, item, failure, run))
     return reply({"executionArn": arn})
 
 
 def _close(record: Record, trace: list[Event], item: Mapping[str, Any], failure: FlowFailure | None,
-           run: FlowRun) -> None:
+           run: FlowRun) -> list[dict[str, Any]]:
+    """Finish ``record``; returns its ListFlowExecutionEvents items."""
     started = record["startedAt"]
     events = [{"flowInputEvent": {"nodeName": item.get("nodeName"), "timestamp": started,
                                   "fields": [{"name": "document", "content": item["content"]}]}}]
@@ -231,7 +232,8 @@ def _close(record: Record, trace: list[Event], item: Mapping[str, Any], failure:
         code = "NODE_EXECUTION_FAILED" if failure.node else "VALIDATION"
         events.append({"flowFailureEvent": {"timestamp": ended, "errorCode": code, "errorMessage": failure.message}})
         record["errors"] = [{"message": failure.message, "nodeName": failure.node}]
-    record.update(events=events, endedAt=ended, status="Failed" if failure or run.waiting else "Succeeded")
+    record.update(endedAt=ended, status="Failed" if failure or run.waiting else "Succeeded")
+    return events
 
 
 def _execution(call: Call) -> Record:
@@ -239,7 +241,7 @@ def _execution(call: Call) -> Record:
     _flow, alias, _version, _definition = store.resolve(call.labels["flow"], call.labels["alias"])
     identifier = call.labels["execution"]
     arn = identifier if identifier.startswith("arn:") else f"{alias['arn']}/execution/{identifier}"
-    record = call.service.executions.get(arn)
+    record = call.service.store.get_execution(arn)
     if record is None:
         raise RestError("ResourceNotFoundException", f"Flow execution {identifier} not found.")
     return record
@@ -257,8 +259,8 @@ async def get_flow_execution(call: Call) -> Response:
 async def list_flow_executions(call: Call) -> Response:
     flow = call.service.store.get_flow(call.labels["flow"])
     alias_filter = call.arg("flowAliasIdentifier")
-    found = [r for r in call.service.executions.values() if r["flowIdentifier"] == flow["arn"]
-             and (alias_filter is None or r["flowAliasIdentifier"].endswith(f"/alias/{alias_filter.rsplit('/', 1)[-1]}"))]
+    found = [r for r in call.service.store.list_executions(flow["arn"])
+             if (alias_filter is None or r["flowAliasIdentifier"].endswith(f"/alias/{alias_filter.rsplit('/', 1)[-1]}"))]
     keys = ("createdAt", "endedAt", "executionArn", "flowAliasIdentifier", "flowIdentifier", "flowVersion", "status")
     found.sort(key=lambda r: r["startedAt"], reverse=True)
     return page(call, found, "flowExecutionSummaries", lambda r: {k: r.get(k) for k in keys})
@@ -273,7 +275,7 @@ async def list_flow_execution_events(call: Call) -> Response:
     if kind not in ("Node", "Flow"):
         raise RestError("ValidationException", f"1 validation error detected: Value '{kind}' at 'eventType' failed "
                                                "to satisfy constraint: Member must satisfy enum value set: [Node, Flow]")
-    chosen = [e for e in record["events"] if (next(iter(e)) in _FLOW_EVENTS) == (kind == "Flow")]
+    chosen = [e for e in call.service.store.events_of(record["executionArn"]) if (next(iter(e)) in _FLOW_EVENTS) == (kind == "Flow")]
     return page(call, chosen, "flowExecutionEvents", lambda e: e)
 
 
@@ -281,6 +283,7 @@ async def stop_flow_execution(call: Call) -> Response:
     record = _execution(call)
     if record["status"] == "Running":
         record.update(status="Aborted", endedAt=_now())
+        call.service.store.put_execution(record)
     return reply({"executionArn": record["executionArn"], "status": record["status"]})
 
 

@@ -3,7 +3,9 @@
 Lifecycle per spec §4: CreateFlow -> NotPrepared DRAFT; PrepareFlow validates and snapshots
 the draft (Prepared | Failed); versions are immutable snapshots numbered 1, 2, ... (never
 reused); aliases route to one version or DRAFT; ``TSTALIASID`` is the implicit draft alias.
-Records are plain dicts in the API's member names; datetimes stay datetimes.
+Records are plain dicts in the API's member names; datetimes stay datetimes in memory and
+are written through to the shared ``Store`` (timestamps as epoch seconds): one record per flow
+(with its versions and aliases), per prompt, per tagged ARN.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from engine.errors import Conflict, InvalidArgument, NotFound
+from engine.store.base import Store
 from engine.flows.parse import MalformedDefinition, parse
 from engine.flows.validate import validate_flow
 
@@ -43,16 +46,77 @@ def _validation(message: str) -> InvalidArgument:
     return InvalidArgument(message)
 
 
+_TIME_KEYS = frozenset({"createdAt", "updatedAt", "startedAt", "endedAt", "timestamp"})
+
+
+def to_json(value: Any) -> Any:
+    """A JSON copy of a record: datetimes become epoch seconds."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, Mapping):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    return value
+
+
+def from_json(value: Any, key: str = "") -> Any:
+    """The inverse of ``to_json`` for the timestamp members."""
+    if key in _TIME_KEYS and isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, timezone.utc)
+    if isinstance(value, Mapping):
+        return {k: from_json(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    return value
+
+
+FLOW_KIND, PROMPT_KIND, TAGS_KIND = "bedrock_flow", "bedrock_prompt", "bedrock_tags"
+EXECUTION_KIND = "flow_execution"
+
+
 @dataclass(slots=True)
 class FlowStore:
-    """Every flow-related resource of one account and region."""
+    """Every flow-related resource of one account and region, written through to ``store``."""
 
     region: str = "us-east-1"
     account: str = "123456789012"
+    store: Store | None = None
     flows: dict[str, Record] = field(default_factory=dict)
     prompts: dict[str, Record] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[tuple[str, str], tuple[Any, Record]] = field(default_factory=dict)
+    executions: dict[str, Record] = field(default_factory=dict)
+    execution_events: dict[str, list[Record]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.store is None:
+            return
+        for record in self.store.list(FLOW_KIND):
+            flow = from_json(record)
+            flow["versions"] = {str(k): v for k, v in flow["versions"].items()}
+            self.flows[flow["id"]] = flow
+        for record in self.store.list(PROMPT_KIND):
+            prompt = from_json(record)
+            self.prompts[prompt["id"]] = prompt
+        for record in self.store.list(TAGS_KIND):
+            self.tags[record["arn"]] = dict(record["tags"])
+
+    def _save_flow(self, flow: Record) -> None:
+        if self.store is not None:
+            self.store.put(FLOW_KIND, flow["arn"], to_json(flow))
+
+    def _save_prompt(self, prompt: Record) -> None:
+        if self.store is not None:
+            self.store.put(PROMPT_KIND, prompt["arn"], to_json(prompt))
+
+    def _save_tags(self, arn: str) -> None:
+        if self.store is None:
+            return
+        if self.tags.get(arn):
+            self.store.put(TAGS_KIND, arn, {"arn": arn, "tags": self.tags[arn]})
+        else:
+            self.store.delete(TAGS_KIND, arn)
 
     # ------------------------------------------------------------ identifiers
 
@@ -99,6 +163,8 @@ class FlowStore:
         self.flows[flow_id] = flow
         if request.get("tags"):
             self.tags[flow["arn"]] = dict(request["tags"])
+            self._save_tags(flow["arn"])
+        self._save_flow(flow)
         self._remember("flow", request.get("clientToken"), params, flow)
         return flow
 
@@ -138,6 +204,7 @@ class FlowStore:
         self._check_flow_request(request)
         self._apply(flow, request)
         flow.update(status="NotPrepared", updatedAt=now())
+        self._save_flow(flow)
         return flow
 
     def delete_flow(self, identifier: str, skip_in_use_check: bool = False) -> str:
@@ -146,7 +213,11 @@ class FlowStore:
             raise Conflict("ConflictException", f"Flow {flow['id']} is in use by an alias. Delete its aliases first "
                                                 "or set skipResourceInUseCheck.")
         del self.flows[flow["id"]]
-        self.tags.pop(flow["arn"], None)
+        for arn in (flow["arn"], *(a["arn"] for a in flow["aliases"].values())):
+            self.tags.pop(arn, None)
+            self._save_tags(arn)
+        if self.store is not None:
+            self.store.delete(FLOW_KIND, flow["arn"])
         return str(flow["id"])
 
     def list_flows(self) -> list[Record]:
@@ -164,6 +235,7 @@ class FlowStore:
             flow["status"] = "Prepared"
             flow["prepared"] = copy.deepcopy(flow.get("definition") or {})
         flow["updatedAt"] = now()
+        self._save_flow(flow)
         return flow
 
     # ------------------------------------------------------------ versions
@@ -182,6 +254,7 @@ class FlowStore:
         version.update(description=description if description is not None else flow.get("description"),
                        status="Prepared", createdAt=now(), version=number, definition=copy.deepcopy(flow["prepared"]))
         flow["versions"][number] = version
+        self._save_flow(flow)
         self._remember(f"version:{flow['id']}", token, description, version)
         return version
 
@@ -203,6 +276,7 @@ class FlowStore:
         if users and not skip_in_use_check:
             raise Conflict("ConflictException", f"Version {number} of flow {flow['id']} is used by alias {users[0]}.")
         del flow["versions"][number]
+        self._save_flow(flow)
         return version
 
     def list_versions(self, identifier: str) -> list[Record]:
@@ -242,6 +316,8 @@ class FlowStore:
         flow["aliases"][alias_id] = alias
         if request.get("tags"):
             self.tags[alias["arn"]] = dict(request["tags"])
+            self._save_tags(alias["arn"])
+        self._save_flow(flow)
         self._remember(f"alias:{flow['id']}", request.get("clientToken"), params, alias)
         return alias
 
@@ -274,6 +350,7 @@ class FlowStore:
         self._check_alias_request(flow, request)
         self._apply_alias(alias, request)
         alias["updatedAt"] = now()
+        self._save_flow(flow)
         return alias
 
     def delete_alias(self, identifier: str, alias_identifier: str) -> Record:
@@ -283,6 +360,8 @@ class FlowStore:
             raise _validation(f"The test alias {TEST_ALIAS} cannot be deleted.")
         del flow["aliases"][alias["id"]]
         self.tags.pop(alias["arn"], None)
+        self._save_tags(alias["arn"])
+        self._save_flow(flow)
         return alias
 
     def list_aliases(self, identifier: str) -> list[Record]:
@@ -320,15 +399,48 @@ class FlowStore:
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
         self._known_arn(arn)
         self.tags.setdefault(arn, {}).update(tags)
+        self._save_tags(arn)
 
     def untag(self, arn: str, keys: list[str]) -> None:
         self._known_arn(arn)
         for key in keys:
             self.tags.get(arn, {}).pop(key, None)
+        self._save_tags(arn)
 
     def list_tags(self, arn: str) -> dict[str, str]:
         self._known_arn(arn)
         return dict(self.tags.get(arn, {}))
+
+    # ------------------------------------------------------------ async executions
+
+    def put_execution(self, record: Record, events: list[Record] | None = None) -> None:
+        """Insert or replace an execution record; ``events`` (ListFlowExecutionEvents items) are appended."""
+        self.executions[record["executionArn"]] = record
+        if events:
+            self.execution_events.setdefault(record["executionArn"], []).extend(events)
+        if self.store is None:
+            return
+        self.store.put(EXECUTION_KIND, record["executionArn"], to_json(record), parent=record["flowIdentifier"])
+        if events:
+            start = len(self.store.events(record["executionArn"]))
+            self.store.append_events(record["executionArn"], [
+                {"id": start + n + 1, "event": to_json(e)} for n, e in enumerate(events)])
+
+    def get_execution(self, arn: str) -> Record | None:
+        if self.store is None:
+            return self.executions.get(arn)
+        record = self.store.get(EXECUTION_KIND, arn)
+        return from_json(record) if record is not None else None
+
+    def list_executions(self, flow_arn: str) -> list[Record]:
+        if self.store is None:
+            return [r for r in self.executions.values() if r["flowIdentifier"] == flow_arn]
+        return [from_json(r) for r in self.store.list(EXECUTION_KIND, parent=flow_arn)]
+
+    def events_of(self, arn: str) -> list[Record]:
+        if self.store is None:
+            return list(self.execution_events.get(arn, []))
+        return [from_json(e["event"]) for e in self.store.events(arn)]
 
     # ------------------------------------------------------------ prompts
 
@@ -349,6 +461,8 @@ class FlowStore:
         self.prompts[prompt_id] = prompt
         if request.get("tags"):
             self.tags[arn] = dict(request["tags"])
+            self._save_tags(arn)
+        self._save_prompt(prompt)
         return prompt
 
     @staticmethod
@@ -371,13 +485,18 @@ class FlowStore:
         prompt = self._prompt(identifier)
         self._apply_prompt(prompt, request)
         prompt["updatedAt"] = now()
+        self._save_prompt(prompt)
         return prompt
 
     def delete_prompt(self, identifier: str, version: str | None = None) -> Record:
         prompt = self._prompt(identifier)
         if version and version != "DRAFT":
-            return prompt["versions"].pop(self.get_prompt(identifier, version)["version"])
+            removed: Record = prompt["versions"].pop(self.get_prompt(identifier, version)["version"])
+            self._save_prompt(prompt)
+            return removed
         del self.prompts[prompt["id"]]
+        if self.store is not None:
+            self.store.delete(PROMPT_KIND, prompt["arn"])
         return prompt
 
     def list_prompts(self, identifier: str | None = None) -> list[Record]:
@@ -395,6 +514,7 @@ class FlowStore:
         if description is not None:
             version["description"] = description
         prompt["versions"][number] = version
+        self._save_prompt(prompt)
         return version
 
     def prompt_templates(self) -> dict[str, dict[str, Any]]:

@@ -272,3 +272,62 @@ def test_load_compiles_once_and_is_frozen() -> None:
         machine.root.start_at = "B"  # type: ignore[misc]
     assert run_sync(machine, "{}").status == "SUCCEEDED"
     assert run_sync(machine, None).history[0]["executionStartedEventDetails"]["input"] == "{}"
+
+
+def test_distributed_map_history() -> None:
+    result = _run(_sm({"M": {"Type": "Map", "MaxConcurrency": 1, "End": True, "Label": "L",
+                             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                               "StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}}),
+                  text="[1, 2]")
+    assert _brief(result.history) == [
+        (1, 0, "ExecutionStarted"), (2, 0, "MapStateEntered"), (3, 2, "MapStateStarted"), (4, 3, "MapRunStarted"),
+        (5, 4, "MapRunSucceeded"), (6, 5, "MapStateSucceeded"), (7, 5, "MapStateExited"), (8, 7, "ExecutionSucceeded")]
+    assert ":mapRun:" in result.history[3]["mapRunStartedEventDetails"]["mapRunArn"]
+    assert result.output == "[1,2]"
+
+
+def test_wait_timestamp_path_and_errors() -> None:
+    wait = _sm({"W": {"Type": "Wait", "TimestampPath": "$.t", "End": True}})
+    assert _run(wait, {"t": "2023-01-01T00:00:00Z"}).status == "SUCCEEDED"  # in the past: no wait
+    bad = _run(wait, {"t": "2023-01-01T00:00:00"})
+    assert bad.cause == ("An error occurred while executing the state 'W' (entered at the event id #2). "
+                         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                         "date-time format string: $.t == 2023-01-01T00:00:00")
+    seconds = _sm({"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}})
+    assert _run(seconds, {"s": -1}).cause.endswith("The SecondsPath parameter references a negative value: $.s == -1")
+    assert _run(seconds, {"s": 1.5}).cause.endswith(
+        "The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5")
+
+
+def test_machine_timeout() -> None:
+    async def main() -> Any:
+        clock = ManualClock(START)
+        box: list[Any] = []
+        definition = _sm({"W": {"Type": "Wait", "Seconds": 60, "End": True}}, TimeoutSeconds=5)
+        async with anyio.create_task_group() as group:
+            async def go() -> None:
+                box.append(await run(definition, "{}", clock=clock))
+            group.start_soon(go)
+            while not box:
+                for _ in range(20):
+                    await anyio.lowlevel.checkpoint()
+                if not box and clock.pending:
+                    await clock.advance((clock.next_wakeup() - clock.now()).total_seconds())  # type: ignore[operator]
+        return box[0]
+
+    result = anyio.run(main)
+    assert (result.status, result.error, result.cause, result.output) == ("TIMED_OUT", None, None, None)
+    assert result.history[-1]["type"] == "ExecutionTimedOut"
+
+
+def test_jsonata_map_items_and_selector() -> None:
+    result = _run(_sm({"M": {"Type": "Map", "Items": "{% $states.input.xs %}", "End": True,
+                             "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 10 %}",
+                                              "i": "{% $states.context.Map.Item.Index %}"},
+                             "ItemProcessor": _sm({"P": {"Type": "Pass", "End": True}}),
+                             "Output": "{% $states.result %}"}}, QueryLanguage="JSONata"), {"xs": [1, 2]})
+    assert json.loads(result.output) == [{"v": 10, "i": 0}, {"v": 20, "i": 1}]
+    bad = _run(_sm({"M": {"Type": "Map", "Items": "{% 1 %}", "End": True,
+                          "ItemProcessor": _sm({"P": {"Type": "Pass", "End": True}})}}, QueryLanguage="JSONata"))
+    assert bad.error == "States.QueryEvaluationError"
+    assert [e["type"] for e in bad.history][-3:] == ["EvaluationFailed", "MapStateFailed", "ExecutionFailed"]

@@ -17,7 +17,16 @@ import anyio
 from engine.asl import context as context_object
 from engine.asl import jsonata, paths
 from engine.asl.model import DOLLAR, Map, Parallel, State
-from engine.asl.states import Entry, Failure, Frame, Outcome, effective_input, jsonata_output, jsonpath_output
+from engine.asl.states import (
+    Entry,
+    Failure,
+    Frame,
+    Outcome,
+    effective_input,
+    jsonata_output,
+    jsonpath_output,
+    unwrap_group,
+)
 from engine.errors import ErrorName, StatesError
 from engine.history import History, HistoryLimitExceeded
 from engine.types import JSON
@@ -90,7 +99,7 @@ async def _run_branches(frame: Frame, state: Parallel, branch_input: JSON, branc
                         results: list[JSON], texts: list[str | None], completion: list[int],
                         failure: list[tuple[StatesError, int]]) -> None:
     ex = frame.ex
-    async with anyio.create_task_group() as group:
+    async with unwrap_group(), anyio.create_task_group() as group:
         for index, branch in enumerate(state.branches):
             async def one(index: int = index, branch: Any = branch) -> None:
                 child = frame.child(started)
@@ -174,7 +183,7 @@ def _with_event(err: StatesError) -> StatesError:
 def _integer(state: Map, literal: Any, path: Any, value: JSON, entry: Entry, name: str, kind: str) -> Any:
     """MaxConcurrency / ToleratedFailureCount / ToleratedFailurePercentage from literal, JSONata or path."""
     if path is not None:
-        found = path.get(entry.scope(value))
+        found = paths.input_path(path, entry.scope(value))
         if isinstance(found, str):
             # AWS reads a numeric string too ("1" from a variable works; "NoNumber" fails)
             found = _numeric_text(found, kind)
@@ -270,7 +279,7 @@ class _IterationRunner:
                     return
             return
         slots = anyio.Semaphore(self.limit)
-        async with anyio.create_task_group() as group:
+        async with unwrap_group(), anyio.create_task_group() as group:
             self.group = group
             for index in range(len(self.items)):
                 try:

@@ -12,7 +12,16 @@ from typing import Any
 import anyio
 
 from engine.asl import paths
-from engine.asl.states import Entry, Failure, Frame, Outcome, effective_input, jsonata_output, jsonpath_output
+from engine.asl.states import (
+    Entry,
+    Failure,
+    Frame,
+    Outcome,
+    effective_input,
+    jsonata_output,
+    jsonpath_output,
+    unwrap_group,
+)
 from engine.asl.model import Task
 from engine.errors import ErrorName, StatesError
 from engine.history import NOT_TRUNCATED
@@ -37,7 +46,8 @@ def resource_parts(resource: str) -> tuple[str, str, str, bool]:
 
 def _seconds(state: Task, literal: Any, path: Any, value: JSON, entry: Entry, name: str) -> int | None:
     if path is not None:
-        found = path.get(entry.scope(value))
+        # AWS: "Invalid path '$.x' : No results for path: $['x']" when the path selects nothing
+        found = paths.input_path(path, entry.scope(value))
         if not isinstance(found, int) or isinstance(found, bool) or found <= 0:
             raise StatesError(ErrorName.RUNTIME, f"The {name}Path parameter does not reference a valid "
                                                  f"positive integer value: {path.text} == {paths.dumps(found)}")
@@ -155,7 +165,7 @@ async def _invoke(frame: Frame, state: Task, payload: JSON, token: str | None, t
         return await registry.invoke(state.resource, payload, ctx), None
     outcome: dict[str, Any] = {}
 
-    async with anyio.create_task_group() as group:
+    async with unwrap_group(), anyio.create_task_group() as group:
         async def watchdog() -> None:
             while True:
                 current = clock.now()

@@ -22,7 +22,7 @@ from engine.asl import inputs, paths, retry
 from engine.asl.context import ExecutionInfo
 from engine.asl.model import DOLLAR, Catcher, Machine, State, StateMachine
 from engine.asl.parse import load
-from engine.asl.states import Entry, Failure, Frame, apply_assignments, handler_for
+from engine.asl.states import Entry, Failure, Frame, apply_assignments, handler_for, unwrap_group
 from engine.clock import Clock, SystemClock
 from engine.errors import ErrorName, StatesError
 from engine.history import MAX_PAYLOAD_BYTES, NOT_TRUNCATED, History, HistoryEvent, HistoryLimitExceeded
@@ -245,7 +245,7 @@ async def with_timeout(clock: Clock, seconds: float, work: Callable[[], Awaitabl
     timed_out = False
     result: T | None = None
 
-    async with anyio.create_task_group() as group:
+    async with unwrap_group(), anyio.create_task_group() as group:
         async def watchdog() -> None:
             nonlocal timed_out
             await clock.sleep(seconds)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections import ChainMap
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from engine.asl import choice as choice_rules
 from engine.asl import context as context_object
@@ -40,6 +43,18 @@ class Failure(StatesError):
         self.last = last
         self.abort_event: str | None = None
         """``TaskStateAborted`` when a Task failed: a Parallel/Map writes it when the branch fails."""
+
+
+@asynccontextmanager
+async def unwrap_group() -> AsyncIterator[None]:
+    """Re-raise the one exception of a task group (a StatesError stays a StatesError)."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        errors = [e for e in group.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())]
+        if len(errors) == 1 and not isinstance(errors[0], BaseExceptionGroup):
+            raise errors[0] from None
+        raise
 
 
 class Frame:

@@ -8,16 +8,18 @@ this service and bedrock-agent on one catch-all route (see ``api.bedrock_agent.d
 from __future__ import annotations
 
 import logging
+import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import anyio
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from api import eventstream
 from api.bedrock_agent import ROUTES as AGENT_ROUTES
@@ -95,32 +97,48 @@ async def invoke_flow(call: Call) -> Response:
     store = call.service.store
     flow, alias, _version, definition = store.resolve(call.labels["flow"], call.labels["alias"])
     resume = item.get("nodeInputName") is not None
-    events: list[Event] = []
-    session = call.service.sessions.get(str(execution_id)) if resume and execution_id else None
     if not resume:
         _check_start_input(definition, item)
+    session = call.service.sessions.get(str(execution_id)) if resume and execution_id else None
+    if session is not None and session.flow_id != flow["id"]:
+        session = None
     execution_id = str(execution_id or uuid.uuid4())
-    failure: FlowFailure | None = None
-    if resume and session is None:
-        failure = FlowFailure("validationException", "Error retrieving session context: no paused execution "
-                                                     f"{execution_id} of this flow is waiting for input.")
-    else:
-        if session is None:
-            run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, execution_id),
-                          events.append, trace=bool(call.body.get("enableTrace")))
-            session = Session(run, str(flow["id"]), str(alias["id"]))
-        session.run.emit = events.append
-        session.run.trace = bool(call.body.get("enableTrace"))
-        failure = await _guarded(session.run, item, resume)
-        if failure is None and session.run.waiting:
-            call.service.sessions[execution_id] = session
-        else:
-            call.service.sessions.pop(execution_id, None)
-    body = _encode(events)
-    if failure is not None:
-        body += eventstream.exception(failure.code, failure.payload())
-    return Response(body, media_type=eventstream.CONTENT_TYPE,
-                    headers={EXECUTION_ID_HEADER: execution_id, "x-amzn-RequestId": str(uuid.uuid4())})
+    trace = bool(call.body.get("enableTrace"))
+    if session is None and not resume:
+        run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, execution_id),
+                      lambda event: None, trace=trace)
+        session = Session(run, str(flow["id"]), str(alias["id"]))
+    body = _stream(call.service, execution_id, session, item, trace)
+    return StreamingResponse(body, media_type=eventstream.CONTENT_TYPE,
+                             headers={EXECUTION_ID_HEADER: execution_id, "x-amzn-RequestId": str(uuid.uuid4())})
+
+
+async def _stream(service: FlowService, execution_id: str, session: Session | None, item: Mapping[str, Any],
+                  trace: bool) -> AsyncIterator[bytes]:
+    """The encoded stream, message by message, as the flow runs (an exception message ends it)."""
+    if session is None:
+        yield eventstream.exception("validationException", {
+            "message": f"Error retrieving session context: no paused execution {execution_id} of this flow is "
+                       "waiting for input."})
+        return
+    send, receive = anyio.create_memory_object_stream[bytes](math.inf)
+
+    async def produce() -> None:
+        async with send:
+            session.run.emit = lambda event: send.send_nowait(_encode([event]))
+            session.run.trace = trace
+            failure = await _guarded(session.run, item, item.get("nodeInputName") is not None)
+            if failure is None and session.run.waiting:
+                service.sessions[execution_id] = session
+            else:
+                service.sessions.pop(execution_id, None)
+            if failure is not None:
+                send.send_nowait(eventstream.exception(failure.code, failure.payload()))
+
+    async with anyio.create_task_group() as group, receive:
+        group.start_soon(produce)
+        async for chunk in receive:
+            yield chunk
 
 
 async def _guarded(run: FlowRun, item: Mapping[str, Any], resume: bool) -> FlowFailure | None:

@@ -120,6 +120,8 @@ def invoke(runtime: Any, flow_id: str, inputs: list[Any], execution_id: str | No
             observed.events.append(event)
     except EventStreamError as exc:
         observed.error = (exc.response["Error"]["Code"], exc.response["Error"]["Message"], "stream")
+    finally:
+        response["responseStream"].close()
     return observed
 
 

@@ -162,5 +162,6 @@ def test_prompt_management(agent: Any) -> None:
     assert (version["version"], version["arn"]) == ("1", f"{prompt['arn']}:1")
     got = agent.get_prompt(promptIdentifier=prompt["id"], promptVersion="1")
     assert got["variants"][0]["templateConfiguration"] == variant["templateConfiguration"]
-    assert prompt["id"] in [p["id"] for p in agent.list_prompts()["promptSummaries"]]
+    listed = [p["id"] for page in agent.get_paginator("list_prompts").paginate() for p in page["promptSummaries"]]
+    assert prompt["id"] in listed
     assert agent.delete_prompt(promptIdentifier=prompt["id"])["id"] == prompt["id"]

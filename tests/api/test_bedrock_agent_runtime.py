@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -43,7 +44,15 @@ def _invoke(runtime: Any, flow: dict[str, Any], document: Any, **kw: Any) -> tup
     response = runtime.invoke_flow(flowIdentifier=flow["id"], flowAliasIdentifier=kw.pop("alias", "TSTALIASID"),
                                    inputs=[{"content": {"document": document}, "nodeName": kw.pop("node", "In"),
                                             "nodeOutputName": "document"}], **kw)
-    return response["executionId"], list(response["responseStream"])
+    return response["executionId"], _drain(response)
+
+
+def _drain(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every decoded event; the stream is closed even when it ends with an exception."""
+    try:
+        return list(response["responseStream"])
+    finally:
+        response["responseStream"].close()
 
 
 def _prompt_flow() -> dict[str, Any]:
@@ -136,11 +145,11 @@ def test_multi_turn_resume_by_execution_id(agent: Any, runtime: Any, service: Fl
     response = runtime.invoke_flow(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionId=execution_id,
                                    inputs=[{"content": {"document": "rock"}, "nodeName": "Ag", "nodeInputName": "agentInputText"}])
     assert response["executionId"] == execution_id
-    assert list(response["responseStream"])[0]["flowOutputEvent"]["content"]["document"] == "Rock it is."
+    assert _drain(response)[0]["flowOutputEvent"]["content"]["document"] == "Rock it is."
     with pytest.raises(EventStreamError) as info:  # the session is over
-        list(runtime.invoke_flow(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionId=execution_id,
-                                 inputs=[{"content": {"document": "x"}, "nodeName": "Ag",
-                                          "nodeInputName": "agentInputText"}])["responseStream"])
+        _drain(runtime.invoke_flow(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionId=execution_id,
+                                   inputs=[{"content": {"document": "x"}, "nodeName": "Ag",
+                                            "nodeInputName": "agentInputText"}]))
     assert info.value.response["Error"]["Message"].startswith("Error retrieving session context")
 
 
@@ -216,3 +225,18 @@ def test_async_execution_lifecycle(agent: Any, runtime: Any, service: FlowServic
     assert json.loads(snapshot["definition"]) == _prompt_flow()
     stopped = runtime.stop_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionIdentifier=arn)
     assert stopped["status"] == "Succeeded"
+
+
+def test_events_stream_as_the_flow_runs(agent: Any, runtime: Any, service: FlowService) -> None:
+    slow = code("Slow", "import time\ntime.sleep(0.4)\nx", [io("x")])
+    definition = {"nodes": [inp(), out("Early"), slow, out("Late")],
+                  "connections": [data("In", "document", "Early", "document"), data("In", "document", "Slow", "x"),
+                                  data("Slow", "response", "Late", "document")]}
+    flow = _prepared(agent, service, definition)
+    response = runtime.invoke_flow(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID",
+                                   inputs=[{"content": {"document": "x"}, "nodeName": "In", "nodeOutputName": "document"}])
+    arrivals = []
+    for event in response["responseStream"]:
+        arrivals.append((next(iter(event)), time.monotonic()))
+    assert [kind for kind, _ in arrivals] == ["flowOutputEvent", "flowOutputEvent", "flowCompletionEvent"]
+    assert arrivals[1][1] - arrivals[0][1] > 0.3

@@ -25,6 +25,7 @@ from engine.clock import Clock, SystemClock
 from engine.errors import NotFound, StatesimError
 from engine.store.base import Record, Store
 from engine.store.memory import MemoryStore
+from engine.tasks import mocks
 from engine.tasks.registry import TaskContext, TaskFailure, TaskRegistry, to_states_error
 from engine.types import JSON
 
@@ -180,8 +181,11 @@ class Runtime:
 
     def __init__(self, store: Store | None = None, *, clock: Clock | None = None,
                  registry: TaskRegistry | None = None, arns: Arns | None = None,
-                 activity_poll_seconds: float = ACTIVITY_POLL_SECONDS) -> None:
+                 activity_poll_seconds: float = ACTIVITY_POLL_SECONDS,
+                 mock_config: mocks.MockConfig | None = None) -> None:
         self.store: Store = store if store is not None else MemoryStore()
+        self.mock_config = mock_config
+        """Step Functions Local's MockConfigFile; a record's ``testCase`` selects one of its cases."""
         self.clock: Clock = clock or SystemClock()
         self.registry = registry or TaskRegistry()
         self.arns = arns or Arns()
@@ -217,6 +221,12 @@ class Runtime:
         self._running[run.arn] = run
         self._group.start_soon(self._execute, run, record, definition, input_text, resume)
 
+    def _registry(self, record: Mapping[str, Any]) -> TaskRegistry:
+        """The execution's registry; a selected mock test case answers before it (engine.tasks.mocks)."""
+        registry: TaskRegistry = _Registry(self, record["executionArn"])
+        machine = record["stateMachineArn"].split(":")[6]
+        return mocks.mocked(registry, self.mock_config, machine, record.get("testCase"))
+
     def is_running(self, execution_arn: str) -> bool:
         return execution_arn in self._running
 
@@ -234,6 +244,7 @@ class Runtime:
     def start(self, record: Record, definition: str) -> Record:
         """Persist a new STANDARD execution (status RUNNING) and run it in the background."""
         record = {**record, "status": "RUNNING", "redriveCount": 0}
+        self._registry(record)  # an unknown test case fails StartExecution, not the execution
         self.store.put("execution", record["executionArn"], record, parent=record["stateMachineArn"])
         self._spawn(record, definition, record.get("input", "{}"), None)
         return record
@@ -254,7 +265,7 @@ class Runtime:
         """Run one execution to its end in the caller's task; returns the engine's ExecutionResult."""
         asl = _asl()
         machine = asl.load(definition)
-        registry = _Registry(self, record["executionArn"])
+        registry = self._registry(record)
         return await asl.run(machine, record.get("input", "{}"), info=self.info(record), registry=registry,
                              clock=self.clock)
 
@@ -270,7 +281,7 @@ class Runtime:
             with run.scope:
                 machine = asl.load(_resumable(definition, resume) if resume else definition)
                 result = await asl.run(machine, input_text, info=self.info(record),
-                                       registry=_Registry(self, run.arn), clock=self.clock, on_event=writer)
+                                       registry=self._registry(record), clock=self.clock, on_event=writer)
         except StatesimError as exc:  # a definition that stopped loading (should not happen)
             log.exception("execution %s could not run", run.arn)
             self._close(record, "FAILED", None, "States.Runtime", str(exc))

@@ -36,6 +36,7 @@ from engine import arns
 from engine.errors import Conflict, InvalidArgument, InvalidDefinition, NotFound
 from engine.runtime import Runtime, epoch, new_execution_name
 from engine.store.base import Record
+from engine.tasks.mocks import split_test_case
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -504,8 +505,8 @@ class StepFunctions:
     # ---- executions -------------------------------------------------------------------------
 
     def _target(self, text: str) -> tuple[Record, Record, Record | None, Record | None]:
-        """(machine, the revision that runs, version, alias) for StartExecution's ARN."""
-        machine, version, alias = self._qualified(text)
+        """(machine, the revision that runs, version, alias) for StartExecution's ARN (``#TestCase`` ignored)."""
+        machine, version, alias = self._qualified(split_test_case(text)[0])
         if alias is not None:
             routes = alias["routingConfiguration"]
             chosen = random.choices(routes, weights=[r["weight"] for r in routes])[0]
@@ -533,6 +534,9 @@ class StepFunctions:
             record["stateMachineAliasArn"] = alias["stateMachineAliasArn"]
         if p.get("traceHeader"):
             record["traceHeader"] = p["traceHeader"]
+        test_case = split_test_case(p["stateMachineArn"])[1]
+        if test_case is not None:  # Step Functions Local: ``<stateMachineArn>#<TestCase>`` runs with mocks
+            record["testCase"] = test_case
         return record
 
     async def start_execution(self, p: Params) -> Result:

@@ -37,7 +37,7 @@ class Comparison:
     operator: str
     """The operator without its ``Path`` suffix (``NumericEqualsPath`` -> ``NumericEquals``)."""
     value: JSON
-    """The literal operand; for StringMatches the compiled pattern."""
+    """The literal operand; StringMatches holds the compiled pattern, Timestamp ops the Instant."""
     value_path: Path | None = None
     """The operand's path for the ``...Path`` forms."""
 
@@ -81,15 +81,24 @@ def _utf16(text: str) -> bytes:
 # that an uppercase T must separate the date and time portions, and an uppercase Z must denote
 # that a numeric time zone offset is not present" (2016-08-18T17:33:00Z). AWS's runtime is Java,
 # so fractions stop at nanoseconds.
+#
+# Values read from the input must be in UTC with a "Z": the recorded choice tables are matched
+# in full by an engine that rejects numeric offsets there (moto, see conformance/asl/README.md),
+# while literals in the definition may carry any RFC3339 offset.
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):(\d{2}))")
 
+Instant = tuple[int, int]
+"""(epoch seconds, nanoseconds)."""
 
-def parse_timestamp(text: JSON) -> tuple[int, int] | None:
-    """``(epoch seconds, nanoseconds)`` of an ISO-8601 offset date-time, None when it is not one."""
+
+def parse_timestamp(text: JSON, *, offsets: bool = False) -> Instant | None:
+    """The instant of an RFC3339 timestamp (``Z`` only unless ``offsets``), None when it is not one."""
     if not isinstance(text, str) or (match := _TIMESTAMP.fullmatch(text)) is None:
         return None
     year, month, day, hour, minute, second, fraction, zulu, sign, off_hours, off_minutes = match.groups()
+    if not zulu and not offsets:
+        return None
     try:
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=timezone.utc)
     except ValueError:
@@ -115,7 +124,9 @@ def _compare(left: JSON, right: JSON, kind: str) -> int | None:
             return None
         return int(left > right) - int(left < right)
     if kind == "Timestamp":
-        x, y = parse_timestamp(left), parse_timestamp(right)
+        # A literal operand was parsed when the rule was built; input values are parsed here.
+        x = parse_timestamp(left)
+        y = right if isinstance(right, tuple) else parse_timestamp(right)
         if x is None or y is None:
             return None
         return (x > y) - (x < y)
@@ -212,8 +223,11 @@ def _build_comparison(variable: JSON, operator: str, operand: JSON, at: Pointer)
     kind = next(prefix for prefix in _LITERAL_TYPES if operator.startswith(prefix))
     if not isinstance(operand, _LITERAL_TYPES[kind]) or (kind == "Numeric" and isinstance(operand, bool)):
         raise _invalid(f"The value for the field '{operator}' has the wrong type", f"{at}/{operator}")
-    if kind == "Timestamp" and parse_timestamp(operand) is None:
-        raise _invalid("String does not match RFC3339 timestamp", f"{at}/{operator}")
+    if kind == "Timestamp":
+        instant = parse_timestamp(operand, offsets=True)
+        if instant is None:
+            raise _invalid("String does not match RFC3339 timestamp", f"{at}/{operator}")
+        return Comparison(path, operator, instant)
     if operator == "StringMatches":
         return Comparison(path, operator, _pattern(str(operand), f"{at}/{operator}"))
     return Comparison(path, operator, operand)

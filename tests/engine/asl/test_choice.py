@@ -62,7 +62,7 @@ TABLE = [
     ("BooleanEquals", False, 0, False),
     ("BooleanEquals", False, "false", False),
     ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T19:00:55Z", True),
-    ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T20:00:55+01:00", True),
+    ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T20:00:55+01:00", False),  # input needs Z
     ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T19:00:55.000Z", True),
     ("TimestampEquals", "2012-10-09T19:00:55Z", "2012-10-09T19:00:55", False),
     ("TimestampEquals", "2012-10-09T19:00:55Z", 1349809255, False),
@@ -100,11 +100,14 @@ TABLE = [
     ("IsBoolean", True, 0, False),
     ("IsBoolean", False, "true", True),
     ("IsTimestamp", True, "2016-08-18T17:33:00Z", True),
-    ("IsTimestamp", True, "2016-08-18T17:33:00.123456789+05:30", True),
+    ("IsTimestamp", True, "2016-08-18T17:33:00.123456789Z", True),
+    ("IsTimestamp", True, "2016-08-18T17:33:00.123456789+05:30", False),
+    ("IsTimestamp", True, "2012-10-09T19:00:55+01:00", False),
+    ("IsTimestamp", False, "2012-10-09T19:00:55+01:00", True),
     ("IsTimestamp", True, "2016-08-18T17:33Z", False),
     ("IsTimestamp", True, "2016-08-18t17:33:00Z", False),
     ("IsTimestamp", True, "2016-08-18T17:33:00z", False),
-    ("IsTimestamp", True, "2016-08-18T17:33:00-00:00", True),
+    ("IsTimestamp", True, "2016-08-18T17:33:00-00:00", False),
     ("IsTimestamp", True, "2016-08-18T17:33:00.Z", False),
     ("IsTimestamp", True, "2016-08-18T17:33:00", False),
     ("IsTimestamp", True, "2016-08-18 17:33:00Z", False),
@@ -132,6 +135,22 @@ def test_operator(operator: str, operand: Any, value: Any, expected: bool) -> No
                          ids=[f"{o}Path-{a!r}-{v!r}" for o, a, v, _ in TABLE if not o.startswith(("Is", "StringMatches"))])
 def test_path_operator(operator: str, operand: Any, value: Any, expected: bool) -> None:
     assert check({f"{operator}Path": "$.other"}, value, other=operand) is expected
+
+
+LITERAL_OFFSETS = [
+    # Literals in the definition may carry an offset; values from the input may not.
+    ("TimestampEquals", "2012-10-09T20:00:55+01:00", "2012-10-09T19:00:55Z", True),
+    ("TimestampLessThan", "2012-10-09T20:00:56+01:00", "2012-10-09T19:00:55Z", True),
+    ("TimestampGreaterThanEquals", "2012-10-09T18:00:55-01:00", "2012-10-09T19:00:55Z", True),
+    ("TimestampGreaterThan", "2012-10-09T18:00:55-01:00", "2012-10-09T19:00:55Z", False),
+]
+
+
+@pytest.mark.parametrize(("operator", "operand", "value", "expected"), LITERAL_OFFSETS,
+                         ids=[f"{o}-{a}" for o, a, *_ in LITERAL_OFFSETS])
+def test_timestamp_literals_with_offsets(operator: str, operand: str, value: str, expected: bool) -> None:
+    assert check({operator: operand}, value) is expected
+    assert check({f"{operator}Path": "$.other"}, value, other=operand) is False
 
 
 def test_path_operands_read_context_and_variables() -> None:
@@ -254,13 +273,14 @@ def test_invalid_rules(raw: dict[str, Any], location: str) -> None:
 
 def test_parse_timestamp() -> None:
     assert parse_timestamp("1970-01-01T00:00:00Z") == (0, 0)
-    assert parse_timestamp("1970-01-01T01:00:00.5+01:00") == (0, 500_000_000)
+    assert parse_timestamp("1970-01-01T01:00:00.5+01:00", offsets=True) == (0, 500_000_000)
+    assert parse_timestamp("1970-01-01T01:00:00.5+01:00") is None
     assert parse_timestamp("1970-01-01T00:00:01Z") == (1, 0)
-    assert parse_timestamp("1970-01-01T00:00:00-01:30") == (5400, 0)
+    assert parse_timestamp("1970-01-01T00:00:00-01:30", offsets=True) == (5400, 0)
     assert parse_timestamp("1970-01-01T00:00:00.000000001Z") == (0, 1)
-    assert parse_timestamp("1970-01-01T00:00:00+0100") is None
-    assert parse_timestamp("0001-01-01T00:00:00+23:59") == (-62135596800 - 86340, 0)
-    assert parse_timestamp("9999-12-31T23:59:59-23:59") == (253402300799 + 86340, 0)
+    assert parse_timestamp("1970-01-01T00:00:00+0100", offsets=True) is None
+    assert parse_timestamp("0001-01-01T00:00:00+23:59", offsets=True) == (-62135596800 - 86340, 0)
+    assert parse_timestamp("9999-12-31T23:59:59-23:59", offsets=True) == (253402300799 + 86340, 0)
     assert parse_timestamp(None) is None
 
 

@@ -97,7 +97,7 @@ def configure(app: Any, **settings: Any) -> FlowService:
         from engine.flows.models import openai_provider
         settings["model_provider"] = openai_provider(endpoint, model_map=model_map)
     if settings.pop("bedrock", False):
-        import boto3
+        import boto3  # type: ignore[import-untyped]
         from engine.flows.models import bedrock_provider
         settings["model_provider"] = bedrock_provider(boto3.client("bedrock-runtime"))
     runtime = getattr(app.state, "runtime", None)

@@ -161,7 +161,8 @@ class ConditionTypeError(ValueError):
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
-    tokens, pos = [], 0
+    tokens: list[tuple[str, str]] = []
+    pos = 0
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -281,7 +282,7 @@ def _compare(op: str, left: JSON, right: JSON) -> bool:
             raise ConditionTypeError(
                 f"Operator '{op}' needs two Number operands, got {type_name(left)} and {type_name(right)}."
             )
-        return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+        return bool({">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op])
     # AWS: "the data type must also be equal" for == and != [doc: flows-nodes].
     equal = type_name(left) == type_name(right) and left == right
     return equal if op == "==" else not equal
@@ -296,4 +297,4 @@ def _eval(tree: tuple[object, ...], values: Mapping[str, JSON]) -> bool:
     if head == "not":
         return not _eval(tree[1], values)  # type: ignore[arg-type]
     _, op, left, right = tree
-    return _compare(op, _value(left, values), _value(right, values))  # type: ignore[arg-type]
+    return bool(_compare(op, _value(left, values), _value(right, values)))  # type: ignore[arg-type]

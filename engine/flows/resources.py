@@ -33,6 +33,12 @@ _PROMPT_ARN = re.compile(r"^arn:aws:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:prompt/([0
 MAX_NODES, MAX_CONNECTIONS = 40, 20
 
 
+def dict_of(value: Any) -> Record:
+    """``value`` typed as a record (records nest as plain dicts)."""
+    assert isinstance(value, dict)
+    return value
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -265,7 +271,7 @@ class FlowStore:
         version = flow["versions"].get(number)
         if version is None:
             raise NotFound("flow version", number, f"Flow {flow['id']} has no version {number}.")
-        return version
+        return dict_of(version)
 
     def delete_version(self, identifier: str, number: str, skip_in_use_check: bool = False) -> Record:
         flow = self._flow(identifier)
@@ -337,7 +343,7 @@ class FlowStore:
         alias = flow["aliases"].get(alias_id)
         if alias is None:
             raise NotFound("flow alias", identifier, f"Flow alias {alias_id} not found.")
-        return alias
+        return dict_of(alias)
 
     def get_alias(self, identifier: str, alias_identifier: str) -> Record:
         return self._alias(self._flow(identifier), alias_identifier)
@@ -440,7 +446,8 @@ class FlowStore:
     def events_of(self, arn: str) -> list[Record]:
         if self.store is None:
             return list(self.execution_events.get(arn, []))
-        return [from_json(e["event"]) for e in self.store.events(arn)]
+        recorded: Any = self.store.events(arn)  # (Store.list shadows ``list`` in its annotations)
+        return [from_json(e["event"]) for e in recorded]
 
     # ------------------------------------------------------------ prompts
 
@@ -479,7 +486,7 @@ class FlowStore:
         found = prompt["versions"].get(version)
         if found is None:
             raise NotFound("prompt version", version, f"Prompt {prompt['id']} has no version {version}.")
-        return found
+        return dict_of(found)
 
     def update_prompt(self, identifier: str, request: Mapping[str, Any]) -> Record:
         prompt = self._prompt(identifier)

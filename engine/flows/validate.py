@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.flows.expressions import ExpressionError, compile_condition, compile_input
-from engine.flows.model import DataType, Flow, Node
+from engine.flows.model import DataType, Flow, Node, NodeInput, NodeOutput
 from engine.flows.specs import ANY, NODE_SPECS, required_outputs_for
 from engine.flows.templates import template_variables
 from engine.types import JSON
@@ -91,7 +91,8 @@ def _template_inputs(node: Node) -> tuple[str, ...]:
 
 
 def _check_declared_types(node: Node) -> Iterator[Validation]:
-    for item in (*node.inputs, *node.outputs):
+    items: tuple[NodeInput | NodeOutput, ...] = (*node.inputs, *node.outputs)
+    for item in items:
         if item.type not in _TYPES:
             yield finding("Unspecified", f"'{item.name}' of node '{node.name}' has the unknown type '{item.type}'.")
 

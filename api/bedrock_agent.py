@@ -7,6 +7,7 @@ Routing runs on ``scope["raw_path"]``: identifiers may be ARNs whose ``/`` arriv
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -114,9 +115,73 @@ def configure(app: Any, **settings: Any) -> FlowService:
 
 
 def flow_service(app: Any) -> FlowService:
-    """The app's FlowService, created on first use."""
+    """The app's FlowService, created on first use from the ``STATESIM_*`` environment (see settings_from_env)."""
     service = getattr(app.state, "flows", None)
-    return service if isinstance(service, FlowService) else configure(app)
+    return service if isinstance(service, FlowService) else configure(app, **settings_from_env())
+
+
+def _pairs(text: str, what: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"{what}: expected KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    return pairs
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Flow settings from ``STATESIM_FLOW_MOCKS`` (file), ``STATESIM_S3_DIR``, ``STATESIM_KNOWLEDGE_BASES``
+    (``ID=DIR,...``), ``STATESIM_MODEL_ENDPOINT``, ``STATESIM_MODEL_MAP`` (``bedrock-id=model,*=model``),
+    ``STATESIM_BEDROCK=1``, ``STATESIM_INLINE_TIMEOUT`` (seconds)."""
+    env = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    if env.get("STATESIM_FLOW_MOCKS"):
+        settings["flow_mocks"] = env["STATESIM_FLOW_MOCKS"]
+    if env.get("STATESIM_S3_DIR"):
+        settings["s3_dir"] = Path(env["STATESIM_S3_DIR"])
+    if env.get("STATESIM_KNOWLEDGE_BASES"):
+        settings["knowledge_bases"] = {k: Path(v) for k, v in _pairs(env["STATESIM_KNOWLEDGE_BASES"],
+                                                                     "STATESIM_KNOWLEDGE_BASES").items()}
+    if env.get("STATESIM_MODEL_ENDPOINT"):
+        settings["model_endpoint"] = env["STATESIM_MODEL_ENDPOINT"]
+        settings["model_map"] = _pairs(env.get("STATESIM_MODEL_MAP", ""), "STATESIM_MODEL_MAP")
+    if env.get("STATESIM_BEDROCK", "").lower() in ("1", "true", "yes"):
+        settings["bedrock"] = True
+    if env.get("STATESIM_INLINE_TIMEOUT"):
+        settings["inline_timeout"] = float(env["STATESIM_INLINE_TIMEOUT"])
+    return settings
+
+
+def add_serve_arguments(parser: Any) -> None:
+    """The flow options of ``statesim serve`` (for api/cli.py): --flow-mocks, --s3-dir, ..."""
+    parser.add_argument("--flow-mocks", help='flow mock file {"<flow name>": {"<node name>": <mock value>}}')
+    parser.add_argument("--s3-dir", help="a local directory standing for S3 (Storage/Retrieval nodes)")
+    parser.add_argument("--knowledge-base", action="append", default=[], metavar="ID=DIR",
+                        help="index the text/markdown files of DIR as knowledge base ID (repeatable)")
+    parser.add_argument("--model-endpoint", help="OpenAI-compatible base URL for Prompt nodes (e.g. Ollama's "
+                                                 "http://localhost:11434/v1)")
+    parser.add_argument("--model-map", action="append", default=[], metavar="BEDROCK_ID=MODEL",
+                        help="model name to use at --model-endpoint for a Bedrock model id ('*' = any)")
+    parser.add_argument("--bedrock", action="store_true", help="answer Prompt nodes with real Amazon Bedrock")
+
+
+def settings_from_args(args: Any) -> dict[str, Any]:
+    """``configure`` settings for the options of add_serve_arguments (environment values as defaults)."""
+    settings = settings_from_env()
+    if args.flow_mocks:
+        settings["flow_mocks"] = args.flow_mocks
+    if args.s3_dir:
+        settings["s3_dir"] = Path(args.s3_dir)
+    if args.knowledge_base:
+        settings["knowledge_bases"] = {k: Path(v) for k, v in _pairs(",".join(args.knowledge_base),
+                                                                     "--knowledge-base").items()}
+    if args.model_endpoint:
+        settings["model_endpoint"] = args.model_endpoint
+        settings["model_map"] = _pairs(",".join(args.model_map), "--model-map")
+    if args.bedrock:
+        settings["bedrock"] = True
+    return settings
 
 
 def service_of(request: Request) -> FlowService:

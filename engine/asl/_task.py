@@ -73,6 +73,7 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
     timeout = _seconds(state, state.timeout_seconds, state.timeout_seconds_path, value, entry, "TimeoutSeconds")
     heartbeat = _seconds(state, state.heartbeat_seconds, state.heartbeat_seconds_path, value, entry,
                          "HeartbeatSeconds")
+    credentials = _credentials(state, value, entry)
     kind, name, region, is_lambda = resource_parts(state.resource)
     history = ex.history
     payload_text = text if payload is value and text is not None else paths.dumps(payload)
@@ -80,6 +81,8 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
         details: dict[str, Any] = {"resource": state.resource, "input": payload_text, "inputDetails": NOT_TRUNCATED}
         if timeout is not None:
             details["timeoutInSeconds"] = timeout
+        if credentials is not None:
+            details["taskCredentials"] = credentials
         frame.last = history.add("LambdaFunctionScheduled", frame.last, "lambdaFunctionScheduledEventDetails", details)
         frame.last = history.add("LambdaFunctionStarted", frame.last)
     else:
@@ -88,11 +91,13 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
             details["timeoutInSeconds"] = timeout
         if heartbeat is not None:
             details["heartbeatInSeconds"] = heartbeat
+        if credentials is not None:
+            details["taskCredentials"] = credentials
         frame.last = history.add("TaskScheduled", frame.last, "taskScheduledEventDetails", details)
         frame.last = history.add("TaskStarted", frame.last, "taskStartedEventDetails",
                                  {"resourceType": kind, "resource": name})
     try:
-        result, reason = await _invoke(frame, state, payload, entry.task_token, timeout, heartbeat)
+        result, reason = await _invoke(frame, state, payload, entry.task_token, timeout, heartbeat, credentials)
     except StatesError as err:
         _failed(frame, kind, name, is_lambda, err.error, err.cause)
         raise Failure(err.error, err.cause) from None
@@ -114,6 +119,19 @@ async def run_task(frame: Frame, state: Task, value: JSON, text: str | None, ent
                                  {"resourceType": kind, "resource": name, "output": result_text,
                                   "outputDetails": NOT_TRUNCATED})
     return _output(state, value, result, result_text, entry)
+
+
+def _credentials(state: Task, value: JSON, entry: Entry) -> JSON:
+    """``{"roleArn": ...}`` as TaskScheduled shows it, or None when the state has no Credentials."""
+    if state.credentials is None:
+        return None
+    if state.jsonata:
+        rendered = state.credentials.render(entry.states(value), entry.frame.variables, now=entry.now())
+    else:
+        rendered = state.credentials.render(entry.scope(value))
+    if not isinstance(rendered, dict) or "RoleArn" not in rendered:
+        return None
+    return {"roleArn": rendered["RoleArn"]}
 
 
 def _failed(frame: Frame, kind: str, name: str, is_lambda: bool, error: str, cause: str | None) -> None:
@@ -141,7 +159,7 @@ def _output(state: Task, value: JSON, result: JSON, result_text: str, entry: Ent
 
 
 async def _invoke(frame: Frame, state: Task, payload: JSON, token: str | None, timeout: int | None,
-                  heartbeat: int | None) -> tuple[JSON, str | None]:
+                  heartbeat: int | None, credentials: JSON) -> tuple[JSON, str | None]:
     """(result, None) or (None, 'timeout'|'heartbeat') when a deadline on the clock passed first."""
     ex = frame.ex
     clock = ex.clock
@@ -160,7 +178,7 @@ async def _invoke(frame: Frame, state: Task, payload: JSON, token: str | None, t
             deadlines["heartbeat"] = clock.now() + timedelta(seconds=heartbeat)
 
     ctx = TaskContext(resource=state.resource, state_name=state.name, execution_arn=ex.info.execution_arn,
-                      task_token=token, clock=clock, heartbeat=beat, credentials=state.credentials)
+                      task_token=token, clock=clock, heartbeat=beat, credentials=credentials)
     if not timeout and not heartbeat:
         return await registry.invoke(state.resource, payload, ctx), None
     outcome: dict[str, Any] = {}

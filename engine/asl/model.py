@@ -135,7 +135,8 @@ class Task(State):
     timeout_seconds_path: Any = None
     heartbeat_seconds: Any = None
     heartbeat_seconds_path: Any = None
-    credentials: JSON = None
+    credentials: Any = None
+    """Compiled ``Credentials`` template (``{"RoleArn": ...}``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,9 @@ def _wait(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, 
 
 def _task(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, Any],
        default: bool) -> State:
-    fields: dict[str, Any] = {"resource": raw.get("Resource", ""), "credentials": raw.get("Credentials")}
+    fields: dict[str, Any] = {"resource": raw.get("Resource", "")}
+    if isinstance(raw.get("Credentials"), dict):
+        fields["credentials"] = _template(raw["Credentials"], "Credentials", f"{at}/Credentials", is_jsonata)
     for key, attr in (("TimeoutSeconds", "timeout_seconds"), ("HeartbeatSeconds", "heartbeat_seconds")):
         if key in raw:
             fields[attr] = _maybe_jsonata(raw[key], key, f"{at}/{key}", is_jsonata)

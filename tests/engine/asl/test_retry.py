@@ -199,3 +199,20 @@ def test_jsonata_catch_assign_and_output() -> None:
     assert json.loads(scheduled["parameters"]) == {"FunctionName": "x"}
     exited = result.history[5]["stateExitedEventDetails"]
     assert json.loads(exited["assignedVariables"]["err"]) == {"Error": "Exception", "Cause": "went wrong"}
+
+
+def test_task_credentials_in_history_and_context() -> None:
+    seen: list[Any] = []
+    registry = TaskRegistry()
+
+    @registry.task("arn:aws:states:::lambda:invoke")
+    def work(payload: Any, ctx: TaskContext) -> Any:
+        seen.append(ctx.credentials)
+        return 1
+
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Credentials": {"RoleArn.$": "$.role"},
+        "End": True}}}
+    result = anyio.run(_drive, definition, registry, '{"role": "arn:aws:iam::1:role/r"}')
+    assert result.history[2]["taskScheduledEventDetails"]["taskCredentials"] == {"roleArn": "arn:aws:iam::1:role/r"}
+    assert seen == [{"roleArn": "arn:aws:iam::1:role/r"}]

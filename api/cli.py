@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     where = serve.add_mutually_exclusive_group()
     where.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help="SQLite data directory (default .statesim)")
     where.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
+    serve.add_argument("--mock-config", default=None,
+                       help="Step Functions Local MockConfigFile (default: $SFN_MOCK_CONFIG, ./MockConfigFile.json)")
     serve.add_argument("--wait-time-scale", type=float, default=None,
                        help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
     run = commands.add_parser("run", help="run one execution in process and print its output")
@@ -55,10 +57,11 @@ def _serve(args: argparse.Namespace) -> int:
     from engine.clock import Clock, ScaledClock, SystemClock
     from engine.runtime import Runtime
     from engine.store import MemoryStore, SqliteStore
+    from engine.tasks.mocks import MockConfig
 
     store = MemoryStore() if args.in_memory else SqliteStore(args.data_dir)
     clock: Clock = SystemClock() if args.wait_time_scale is None else ScaledClock(args.wait_time_scale)
-    runtime = Runtime(store, clock=clock)
+    runtime = Runtime(store, clock=clock, mock_config=MockConfig.from_env(args.mock_config))
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit TCP_NODELAY: without it, uvicorn's separate header and body

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -176,6 +177,12 @@ def _asl() -> Any:
     return asl
 
 
+@lru_cache(maxsize=256)
+def load_machine(definition: str) -> Any:
+    """The parsed machine for a definition text; models are immutable, so runs share them."""
+    return _asl().load(definition)
+
+
 class Runtime:
     """Owns the execution task group, task tokens and activity queues."""
 
@@ -264,7 +271,7 @@ class Runtime:
     async def run_sync(self, record: Mapping[str, Any], definition: str) -> Any:
         """Run one execution to its end in the caller's task; returns the engine's ExecutionResult."""
         asl = _asl()
-        machine = asl.load(definition)
+        machine = load_machine(definition)
         registry = self._registry(record)
         return await asl.run(machine, record.get("input", "{}"), info=self.info(record), registry=registry,
                              clock=self.clock)
@@ -279,7 +286,7 @@ class Runtime:
         result = None
         try:
             with run.scope:
-                machine = asl.load(_resumable(definition, resume) if resume else definition)
+                machine = asl.load(_resumable(definition, resume)) if resume else load_machine(definition)
                 result = await asl.run(machine, input_text, info=self.info(record),
                                        registry=self._registry(record), clock=self.clock, on_event=writer)
         except StatesimError as exc:  # a definition that stopped loading (should not happen)

@@ -73,9 +73,13 @@ class SqliteStore:
 
     def append_events(self, execution_arn: str, events: Iterable[Mapping[str, JSON]]) -> None:
         rows = [(execution_arn, int(e["id"]), _dumps(e)) for e in events]
+        insert = "INSERT OR REPLACE INTO events (execution, id, data) VALUES (?, ?, ?)"
         with self._lock:
+            if len(rows) == 1:  # autocommit: one statement, one transaction
+                self._db.execute(insert, rows[0])
+                return
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO events (execution, id, data) VALUES (?, ?, ?)", rows)
+            self._db.executemany(insert, rows)
             self._db.execute("COMMIT")
 
     def events(self, execution_arn: str) -> list[Record]:

@@ -16,7 +16,7 @@ import anyio
 
 from engine.asl import context as context_object
 from engine.asl import jsonata, paths
-from engine.asl.model import DOLLAR, Map, Parallel, State
+from engine.asl.model import DOLLAR, ItemBatcher, Map, Parallel, State
 from engine.asl.states import (
     Entry,
     Failure,
@@ -209,6 +209,8 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
     tolerated = _tolerance(state, value, entry, len(items))
     selected = [_select(state, effective, item, index, entry) for index, item in enumerate(items)]
     if state.distributed:
+        if state.item_batcher is not None:
+            selected = _batches(state, state.item_batcher, value, selected, entry)
         return await _run_distributed(frame, state, value, selected, entry, max_concurrency, tolerated)
     runner = _IterationRunner(frame, state, selected, max_concurrency, tolerated, started)
     await runner.run()
@@ -219,6 +221,36 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
     ex.history.add("MapStateSucceeded", runner.completion)
     frame.last = runner.completion
     return _finish(state, value, runner.results, runner.texts, entry, state.next)
+
+
+def _batches(state: Map, batcher: ItemBatcher, value: JSON, items: list[JSON], entry: Entry) -> list[JSON]:
+    """Group items as the ItemBatcher says: ``{"BatchInput": ..., "Items": [...]}`` per child."""
+    max_items = _integer(state, batcher.max_items, batcher.max_items_path, value, entry, "MaxItemsPerBatch",
+                         "integer")
+    max_bytes = _integer(state, batcher.max_bytes, batcher.max_bytes_path, value, entry, "MaxInputBytesPerBatch",
+                         "integer")
+    batch_input = None
+    if batcher.batch_input is not None:
+        if state.jsonata:
+            batch_input = batcher.batch_input.render(entry.states(value), entry.frame.variables, now=entry.now())
+        else:
+            batch_input = batcher.batch_input.render(entry.scope(value))
+    batches: list[list[JSON]] = []
+    size = 0
+    for item in items:
+        item_size = len(paths.dumps(item).encode()) if max_bytes else 0
+        full = batches and ((max_items and len(batches[-1]) >= max_items) or (max_bytes and size + item_size > max_bytes))
+        if not batches or full:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += item_size
+    shaped: list[JSON] = []
+    for batch in batches:
+        body: dict[str, JSON] = {} if batch_input is None else {"BatchInput": batch_input}
+        body["Items"] = batch
+        shaped.append(body)
+    return shaped
 
 
 def _select(state: Map, effective: JSON, item: JSON, index: int, entry: Entry) -> JSON:

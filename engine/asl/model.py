@@ -158,6 +158,18 @@ class Parallel(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ItemBatcher:
+    """A Distributed Map's ``ItemBatcher``: children get ``{"BatchInput"?, "Items": [...]}``."""
+
+    max_items: Any = None
+    max_items_path: Any = None
+    max_bytes: Any = None
+    max_bytes_path: Any = None
+    batch_input: Any = None
+    """Compiled ``BatchInput`` template."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Map(State):
     """``Type: Map`` (INLINE runs; DISTRIBUTED is parsed and run inline)."""
 
@@ -174,6 +186,7 @@ class Map(State):
     tolerated_failure_percentage_path: Any = None
     distributed: bool = False
     label: str | None = None
+    item_batcher: ItemBatcher | None = None
 
 
 @dataclass(frozen=True, slots=True)

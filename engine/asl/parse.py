@@ -18,6 +18,7 @@ from engine.asl.model import (
     Choice,
     ChoiceBranch,
     Fail,
+    ItemBatcher,
     Machine,
     Map,
     Parallel,
@@ -315,6 +316,9 @@ def _map(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, A
         "distributed": config.get("Mode") == "DISTRIBUTED",
         "label": raw.get("Label"),
     }
+    batcher = raw.get("ItemBatcher")
+    if isinstance(batcher, dict):
+        fields["item_batcher"] = _batcher(batcher, f"{at}/ItemBatcher", is_jsonata)
     if is_jsonata:
         if "Items" in raw:
             fields["items"] = _template(raw["Items"], "Items", f"{at}/Items", True)
@@ -335,6 +339,18 @@ def _map(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str, A
         if f"{name}Path" in raw:
             fields[f"{attr}_path"] = compile_path(raw[f"{name}Path"], f"{at}/{name}Path")
     return Map(**common, **fields)
+
+
+def _batcher(raw: dict[str, Any], at: Pointer, is_jsonata: bool) -> ItemBatcher:
+    fields: dict[str, Any] = {}
+    for key, attr in (("MaxItemsPerBatch", "max_items"), ("MaxInputBytesPerBatch", "max_bytes")):
+        if key in raw:
+            fields[attr] = _maybe_jsonata(raw[key], key, f"{at}/{key}", is_jsonata)
+        if f"{key}Path" in raw:
+            fields[f"{attr}_path"] = compile_path(raw[f"{key}Path"], f"{at}/{key}Path")
+    if "BatchInput" in raw:
+        fields["batch_input"] = _template(raw["BatchInput"], "BatchInput", f"{at}/BatchInput", is_jsonata)
+    return ItemBatcher(**fields)
 
 
 _BUILDERS: dict[str, Callable[[dict[str, Any], Pointer, bool, dict[str, Any], bool], State]] = {

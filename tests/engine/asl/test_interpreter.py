@@ -331,3 +331,13 @@ def test_jsonata_map_items_and_selector() -> None:
                           "ItemProcessor": _sm({"P": {"Type": "Pass", "End": True}})}}, QueryLanguage="JSONata"))
     assert bad.error == "States.QueryEvaluationError"
     assert [e["type"] for e in bad.history][-3:] == ["EvaluationFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_distributed_map_item_batcher() -> None:
+    result = _run(_sm({"M": {"Type": "Map", "ItemsPath": "$.xs", "End": True,
+                             "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"k.$": "$.k"}},
+                             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                               "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}),
+                  {"xs": [1, 2, 3], "k": "v"})
+    assert json.loads(result.output) == [{"BatchInput": {"k": "v"}, "Items": [1, 2]},
+                                         {"BatchInput": {"k": "v"}, "Items": [3]}]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -80,6 +81,8 @@ class FlowService:
     """engine.flows.models provider for Prompt nodes nothing else answers."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
+    running: dict[str, Any] = field(default_factory=dict)
+    """StartFlowExecution ARN -> the anyio CancelScope of its run (StopFlowExecution cancels it)."""
 
 
 def configure(app: Any, **settings: Any) -> FlowService:
@@ -264,9 +267,10 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def reply(body: Mapping[str, Any], status: int = 200) -> Response:
+def reply(body: Mapping[str, Any], status: int = 200, background: BackgroundTask | None = None) -> Response:
     """A REST-JSON success response (datetimes rendered as ISO strings, None members dropped)."""
-    return JSONResponse(_clean(body), status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
+    return JSONResponse(_clean(body), status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())},
+                        background=background)
 
 
 def _clean(value: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -209,7 +210,7 @@ def _normalise(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def start_flow_execution(call: Call) -> Response:
-    """StartFlowExecution: runs the flow to its end now and records its events."""
+    """StartFlowExecution: answers at once; the run continues as the response's background task."""
     item = _single_input(call.body)
     name = call.body.get("flowExecutionName") or str(uuid.uuid4())
     if not _EXECUTION_NAME.match(name):
@@ -226,12 +227,27 @@ async def start_flow_execution(call: Call) -> Response:
                       "definition": definition, "executionRoleArn": flow.get("executionRoleArn"),
                       "customerEncryptionKeyArn": flow.get("customerEncryptionKeyArn"), "errors": None}
     call.service.store.put_execution(record)
-    trace: list[Event] = []
-    run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, arn), trace.append,
+    run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, arn), lambda e: None,
                   trace=True)
-    failure = await _guarded(run, item, resume=False)
-    call.service.store.put_execution(record, _close(record, trace, item, failure, run))
-    return reply({"executionArn": arn})
+    scope = call.service.running[arn] = anyio.CancelScope()
+    return reply({"executionArn": arn}, background=BackgroundTask(_execute, call.service, record, run, item, scope))
+
+
+async def _execute(service: FlowService, record: Record, run: FlowRun, item: Mapping[str, Any],
+                   scope: anyio.CancelScope) -> None:
+    """Run an async execution to its end (or until StopFlowExecution cancels ``scope``)."""
+    trace: list[Event] = []
+    run.emit = trace.append
+    failure: FlowFailure | None = None
+    try:
+        with scope:
+            failure = await _guarded(run, item, resume=False)
+    finally:
+        service.running.pop(record["executionArn"], None)
+    events = _close(record, trace, item, failure, run)
+    if scope.cancel_called:
+        record["status"] = "Aborted"
+    service.store.put_execution(record, events)
 
 
 def _close(record: Record, trace: list[Event], item: Mapping[str, Any], failure: FlowFailure | None,
@@ -299,7 +315,9 @@ async def list_flow_execution_events(call: Call) -> Response:
 
 async def stop_flow_execution(call: Call) -> Response:
     record = _execution(call)
-    if record["status"] == "Running":
+    scope = call.service.running.get(record["executionArn"])
+    if record["status"] == "Running" and scope is not None:
+        scope.cancel()
         record.update(status="Aborted", endedAt=_now())
         call.service.store.put_execution(record)
     return reply({"executionArn": record["executionArn"], "status": record["status"]})

@@ -208,7 +208,7 @@ def test_async_execution_lifecycle(agent: Any, runtime: Any, service: FlowServic
                                            inputs=[{"content": {"document": "q"}, "nodeName": "In", "nodeOutputName": "document"}])
     arn = started["executionArn"]
     assert arn == f"{flow['arn']}/alias/TSTALIASID/execution/run-1"
-    got = runtime.get_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionIdentifier=arn)
+    got = _finished(runtime, flow["id"], arn)
     assert (got["status"], got["flowVersion"]) == ("Succeeded", "DRAFT")
     flow_events = runtime.list_flow_execution_events(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID",
                                                      executionIdentifier="run-1", eventType="Flow")["flowExecutionEvents"]
@@ -225,6 +225,31 @@ def test_async_execution_lifecycle(agent: Any, runtime: Any, service: FlowServic
     assert json.loads(snapshot["definition"]) == _prompt_flow()
     stopped = runtime.stop_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionIdentifier=arn)
     assert stopped["status"] == "Succeeded"
+
+
+def _finished(runtime: Any, flow_id: str, arn: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        got: dict[str, Any] = runtime.get_flow_execution(flowIdentifier=flow_id, flowAliasIdentifier="TSTALIASID",
+                                                         executionIdentifier=arn)
+        if got["status"] != "Running" or time.monotonic() > deadline:
+            return got
+        time.sleep(0.02)
+
+
+def test_stop_flow_execution_aborts_a_running_execution(agent: Any, runtime: Any, service: FlowService) -> None:
+    definition = {"nodes": [inp(), code("Slow", "import time\ntime.sleep(30)\nx", [io("x")]), out()],
+                  "connections": [data("In", "document", "Slow", "x"), data("Slow", "response", "Out", "document")]}
+    flow = _prepared(agent, service, definition)
+    started = time.monotonic()
+    arn = runtime.start_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", inputs=[
+        {"content": {"document": "x"}, "nodeName": "In", "nodeOutputName": "document"}])["executionArn"]
+    assert runtime.get_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID",
+                                      executionIdentifier=arn)["status"] == "Running"
+    stopped = runtime.stop_flow_execution(flowIdentifier=flow["id"], flowAliasIdentifier="TSTALIASID", executionIdentifier=arn)
+    assert stopped["status"] == "Aborted"
+    assert _finished(runtime, flow["id"], arn)["status"] == "Aborted"
+    assert time.monotonic() - started < 5
 
 
 def test_events_stream_as_the_flow_runs(agent: Any, runtime: Any, service: FlowService) -> None:

@@ -50,38 +50,46 @@ def details_key(event_type: str) -> str:
 class History:
     """An append-only event list with AWS's numbering."""
 
-    __slots__ = ("events", "_clock", "_on_event", "limit", "_closing")
+    __slots__ = ("events", "_clock", "_on_event", "limit", "_closing", "_count", "_keep", "last_time")
 
     def __init__(self, clock: Clock, on_event: Callable[[HistoryEvent], None] | None = None,
-                 limit: int = MAX_EVENTS) -> None:
+                 limit: int = MAX_EVENTS, *, keep: bool = True) -> None:
         self.events: list[HistoryEvent] = []
         self._clock = clock
         self._on_event = on_event
         self.limit = limit
         self._closing = False
+        self._count = 0
+        self.last_time: datetime | None = None
+        """The timestamp of the newest event."""
+        self._keep = keep
+        """False for a sink that only numbers events (Distributed Map child runs)."""
 
     @property
     def last_id(self) -> int:
         """The id of the newest event (0 when empty)."""
-        return len(self.events)
+        return self._count
 
     def add(self, event_type: str, previous: int, key: str | None = None,
             details: dict[str, Any] | None = None, *, timestamp: datetime | None = None) -> int:
         """Append one event; returns its id. Raises HistoryLimitExceeded past the limit."""
-        events = self.events
-        event_id = len(events) + 1
+        event_id = self._count + 1
         if event_id > self.limit - 1 and not self._closing:
             # keep one slot for the closing ExecutionFailed event
             raise HistoryLimitExceeded()
+        moment = timestamp or self._clock.now()
+        self.last_time = moment
         event: HistoryEvent = {
-            "timestamp": timestamp or self._clock.now(),
+            "timestamp": moment,
             "type": event_type,
             "id": event_id,
             "previousEventId": previous,
         }
         if key is not None:
             event[key] = details if details is not None else {}
-        events.append(event)
+        self._count = event_id
+        if self._keep:
+            self.events.append(event)
         if self._on_event is not None:
             self._on_event(event)
         return event_id

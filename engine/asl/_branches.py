@@ -384,7 +384,9 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
     map_run_arn = machine_arn.replace(":stateMachine:", ":mapRun:") + f"/{label}:{run_id}"
     history = ex.history
     run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
-    child_ex = Execution(ex.machine, info, ex.registry, ex.clock, History(ex.clock), ex.execution_part["Input"])
+    # the child runs' events are not part of this history (AWS keeps them per child execution)
+    sink = History(ex.clock, limit=2**62, keep=False)
+    child_ex = Execution(ex.machine, info, ex.registry, ex.clock, sink, ex.execution_part["Input"])
     child_frame = Frame(child_ex, 0, frame.variables)
     runner = _IterationRunner(child_frame, state, items, max_concurrency, tolerated, 0)
     await runner.run()

@@ -74,7 +74,7 @@ class Execution:
             prev = frame.last
             event_id = history.add(state.type + "StateEntered", prev, _ENTERED,
                                    {"input": text, "inputDetails": NOT_TRUNCATED, "name": state.name})
-            entry = Entry(state, frame, event_id, prev, history.events[-1]["timestamp"])
+            entry = Entry(state, frame, event_id, prev, history.last_time)  # type: ignore[arg-type]
             frame.last = event_id
             frame.current = state
             outcome = await self._visit(frame, state, value, text, entry)

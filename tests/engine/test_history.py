@@ -42,3 +42,9 @@ def test_limit_keeps_room_for_the_closing_event() -> None:
         history.add("C", 2)
     history.close()
     assert history.add("ExecutionFailed", 2) == 3
+
+
+def test_sink_numbers_without_keeping() -> None:
+    history = History(ManualClock(START), keep=False)
+    assert history.add("A", 0) == 1 and history.add("B", 1) == 2
+    assert history.events == [] and history.last_id == 2 and history.last_time == START

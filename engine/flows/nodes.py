@@ -135,26 +135,43 @@ async def run_lambda(node: Node, inputs: dict[str, JSON], call: NodeCall) -> dic
 async def run_knowledge_base(node: Node, inputs: dict[str, JSON], call: NodeCall) -> dict[str, JSON]:
     """Retrieve (``retrievalResults``) or RetrieveAndGenerate with a model (``outputText``)."""
     kb_id = str(node.config.get("knowledgeBaseId", ""))
-    query = inputs.get("retrievalQuery")
-    model_id = node.config.get("modelId")
-    request = {"knowledgeBaseId": kb_id, "retrievalQuery": {"text": query}}
+    query = str(inputs.get("retrievalQuery", ""))
+    model_id = str(node.config.get("modelId") or "")
+    request: dict[str, Any] = {"knowledgeBaseId": kb_id, "retrievalQuery": {"text": query}}
     if model_id:
         request["modelId"] = model_id
     answer: JSON
     if call.env.mocks.has(node.name) or (call.env.registry is not None and call.env.registry.has(kb_id)):
         answer = await call.env.call(node.name, kb_id, request, what="knowledge base", how="")
-    elif kb_id in call.env.knowledge_bases and not model_id:
+    elif kb_id in call.env.knowledge_bases:
         from engine.flows.kb import search
-        answer = search(call.env.knowledge_bases[kb_id], str(query), int(node.config.get("numberOfResults") or 5))
+        answer = search(call.env.knowledge_bases[kb_id], query, int(node.config.get("numberOfResults") or 5))
+        if model_id:
+            answer = await _generate(node, call, model_id, query, answer)
     else:
         how = ("Register a handler for this knowledge base id in the task registry, index a local folder with "
-               "--knowledge-base ID=DIR (retrieval only),")
+               "--knowledge-base ID=DIR,")
         raise FlowFailure(DEPENDENCY_FAILED, not_configured(node.name, kb_id, "knowledge base", how),
                           resource_name=kb_id, node=node.name)
     call.action("bedrock", "RetrieveAndGenerate" if model_id else "Retrieve", request, {"result": answer})
     if model_id:
         return {"outputText": answer if isinstance(answer, str) else _completion_text(answer)}
     return {"retrievalResults": answer}
+
+
+_DEFAULT_KB_PROMPT = ("Answer the question using only the search results below.\n\n"
+                      "Search results:\n$search_results$\n\nQuestion: $query$")
+
+
+async def _generate(node: Node, call: NodeCall, model_id: str, query: str, results: JSON) -> str:
+    """The generation half of RetrieveAndGenerate over local search results."""
+    template = ((node.config.get("promptTemplate") or {}).get("textPromptTemplate") or _DEFAULT_KB_PROMPT)
+    passages = "\n\n".join(f"[{n}] {r['content']['text']}" for n, r in enumerate(results or [], start=1))
+    text = str(template).replace("$search_results$", passages).replace("$query$", query)
+    request = {"modelId": model_id, "messages": [{"role": "user", "content": [{"text": text}]}]}
+    answer = await call.env.call(node.name, model_id, request, what="model", how=MODEL_HOW,
+                                 fallback=call.env.model_provider)
+    return _completion_text(answer)
 
 
 async def run_agent(node: Node, inputs: dict[str, JSON], call: NodeCall) -> dict[str, JSON]:

@@ -338,3 +338,24 @@ async def test_loop_stops_at_max_iterations() -> None:
 async def test_loop_exit_when_true_reading() -> None:
     events, _ = await _run(_loop_flow("count < 3"), 0, exit_when_true=True)
     assert _outputs(events) == [("Out", 1)]
+
+
+async def test_knowledge_base_with_model_generates_from_local_results(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("The capital of Wales is Cardiff.")
+    registry = TaskRegistry()
+    prompts: list[str] = []
+
+    @registry.task("anthropic.claude-v2")
+    def model(request: dict[str, Any]) -> str:
+        prompts.append(request["messages"][0]["content"][0]["text"])
+        return "Cardiff"
+
+    kb = {"name": "KB", "type": "KnowledgeBase", "inputs": [io("retrievalQuery")],
+          "configuration": {"knowledgeBase": {"knowledgeBaseId": "KB12345678", "modelId": "anthropic.claude-v2"}},
+          "outputs": [{"name": "outputText", "type": "String"}]}
+    definition = {"nodes": [inp(), kb, out()],
+                  "connections": [data("In", "document", "KB", "retrievalQuery"), data("KB", "outputText", "Out", "document")]}
+    events, _ = await _run(definition, "capital of Wales", knowledge_bases={"KB12345678": tmp_path}, registry=registry)
+    assert _outputs(events) == [("Out", "Cardiff")]
+    assert prompts == ["Answer the question using only the search results below.\n\nSearch results:\n"
+                       "[1] The capital of Wales is Cardiff.\n\nQuestion: capital of Wales"]

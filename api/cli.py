@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="Step Functions Local MockConfigFile (default: $SFN_MOCK_CONFIG, ./MockConfigFile.json)")
     serve.add_argument("--wait-time-scale", type=float, default=None,
                        help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
+    from api.bedrock_agent import add_serve_arguments
+    add_serve_arguments(serve)  # the Bedrock Flows options (--flow-mocks, --s3-dir, ...)
     run = commands.add_parser("run", help="run one execution in process and print its output")
     run.add_argument("definition", help="path to an ASL definition (JSON)")
     run.add_argument("--input", default=None, help="execution input (JSON text)")
@@ -54,6 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.bedrock_agent import configure, settings_from_args
     from engine.clock import Clock, ScaledClock, SystemClock
     from engine.runtime import Runtime
     from engine.store import MemoryStore, SqliteStore
@@ -72,7 +75,9 @@ def _serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     data = "in memory (nothing is kept)" if args.in_memory else str(Path(args.data_dir).resolve())
     print(SNIPPET.format(endpoint=f"http://{host}:{port}", data=data), flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
+    app = create_app(runtime)
+    configure(app, **settings_from_args(args))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
     return 0
 

@@ -189,8 +189,14 @@ def _location(err: StatesError) -> str | None:
 
 def parse_input(input_text: str | None) -> tuple[JSON, str]:
     """The execution input value and the exact text AWS echoes (``{}`` when none was given)."""
-    value = inputs.parse_execution_input(input_text)
-    return value, "{}" if input_text is None else input_text
+    if input_text is None:
+        return {}, "{}"
+    if "NaN" not in input_text and "Infinity" not in input_text and input_text.strip():
+        try:  # fast path; Jackson's stricter checks (and messages) only when this fails
+            return json.loads(input_text), input_text
+        except ValueError:
+            pass
+    return inputs.parse_execution_input(input_text), input_text
 
 
 async def run(machine: StateMachine | str | dict[str, Any], input_text: str | None = None, *,

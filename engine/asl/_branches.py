@@ -87,9 +87,9 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
     else:
         await _run_branches(frame, state, branch_input, branch_text, started, results, texts, completion, failure)
     if failure:
-        err, last = failure[0]
+        first, last = failure[0]
         frame.last = last
-        raise Failure(getattr(err, "raw_error", err.error), err.cause, state_event="ParallelStateFailed")
+        raise Failure(getattr(first, "raw_error", first.error), first.cause, state_event="ParallelStateFailed")
     ex.history.add("ParallelStateSucceeded", completion[0])
     frame.last = completion[0]
     return _finish(state, value, results, texts, entry, state.next)

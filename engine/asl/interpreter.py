@@ -227,6 +227,7 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
                 history.close()
                 history.add("ExecutionTimedOut", frame.last, "executionTimedOutEventDetails", {})
                 return ExecutionResult("TIMED_OUT", history=history.events)
+            assert done is not None
             output, out_text = done
         else:
             output, out_text = await ex.run_machine(frame, machine.root, value, text)

@@ -78,6 +78,8 @@ class FlowService:
     knowledge_bases: dict[str, Path] = field(default_factory=dict)
     inline_timeout: float = 5.0
     model_provider: Any = None
+    exit_when_true: bool = False
+    """Read LoopController continueConditions as "exit when true" (spec §2.8 open question)."""
     """engine.flows.models provider for Prompt nodes nothing else answers."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
@@ -136,7 +138,7 @@ def _pairs(text: str, what: str) -> dict[str, str]:
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Flow settings from ``STATESIM_FLOW_MOCKS`` (file), ``STATESIM_S3_DIR``, ``STATESIM_KNOWLEDGE_BASES``
     (``ID=DIR,...``), ``STATESIM_MODEL_ENDPOINT``, ``STATESIM_MODEL_MAP`` (``bedrock-id=model,*=model``),
-    ``STATESIM_BEDROCK=1``, ``STATESIM_INLINE_TIMEOUT`` (seconds)."""
+    ``STATESIM_BEDROCK=1``, ``STATESIM_INLINE_TIMEOUT`` (seconds), ``STATESIM_LOOP_EXIT_WHEN_TRUE=1``."""
     env = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     if env.get("STATESIM_FLOW_MOCKS"):
@@ -151,6 +153,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         settings["model_map"] = _pairs(env.get("STATESIM_MODEL_MAP", ""), "STATESIM_MODEL_MAP")
     if env.get("STATESIM_BEDROCK", "").lower() in ("1", "true", "yes"):
         settings["bedrock"] = True
+    if env.get("STATESIM_LOOP_EXIT_WHEN_TRUE", "").lower() in ("1", "true", "yes"):
+        settings["exit_when_true"] = True
     if env.get("STATESIM_INLINE_TIMEOUT"):
         settings["inline_timeout"] = float(env["STATESIM_INLINE_TIMEOUT"])
     return settings

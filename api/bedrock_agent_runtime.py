@@ -49,7 +49,7 @@ def _env(service: FlowService, flow: Mapping[str, Any], alias: Mapping[str, Any]
                    s3_dir=service.s3_dir, knowledge_bases=service.knowledge_bases,
                    prompts=service.store.prompt_templates(), flow_arn=str(flow["arn"]), alias_arn=str(alias["arn"]),
                    execution_arn=execution_arn, inline_timeout=service.inline_timeout,
-                   model_provider=service.model_provider)
+                   model_provider=service.model_provider, exit_when_true=service.exit_when_true)
 
 
 def _single_input(body: Mapping[str, Any]) -> Mapping[str, Any]:

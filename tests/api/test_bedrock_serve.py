@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_settings_from_env(tmp_path: Path) -> None:
     settings = settings_from_env({"STATESIM_FLOW_MOCKS": "m.json", "STATESIM_S3_DIR": str(tmp_path),
                                   "STATESIM_KNOWLEDGE_BASES": "KB1=/a, KB2=/b", "STATESIM_MODEL_ENDPOINT": "http://x/v1",
-                                  "STATESIM_MODEL_MAP": "*=llama3.2", "STATESIM_INLINE_TIMEOUT": "2"})
+                                  "STATESIM_MODEL_MAP": "*=llama3.2", "STATESIM_INLINE_TIMEOUT": "2",
+                                  "STATESIM_LOOP_EXIT_WHEN_TRUE": "1"})
     assert settings == {"flow_mocks": "m.json", "s3_dir": tmp_path, "knowledge_bases": {"KB1": Path("/a"), "KB2": Path("/b")},
-                        "model_endpoint": "http://x/v1", "model_map": {"*": "llama3.2"}, "inline_timeout": 2.0}
+                        "model_endpoint": "http://x/v1", "model_map": {"*": "llama3.2"}, "inline_timeout": 2.0,
+                        "exit_when_true": True}
     with pytest.raises(ValueError) as info:
         settings_from_env({"STATESIM_KNOWLEDGE_BASES": "nope"})
     assert str(info.value) == "STATESIM_KNOWLEDGE_BASES: expected KEY=VALUE, got 'nope'"

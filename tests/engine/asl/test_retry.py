@@ -216,3 +216,33 @@ def test_task_credentials_in_history_and_context() -> None:
     result = anyio.run(_drive, definition, registry, '{"role": "arn:aws:iam::1:role/r"}')
     assert result.history[2]["taskScheduledEventDetails"]["taskCredentials"] == {"roleArn": "arn:aws:iam::1:role/r"}
     assert seen == [{"roleArn": "arn:aws:iam::1:role/r"}]
+
+
+def test_failed_task_in_parallel_branch_is_reported_aborted() -> None:
+    registry = TaskRegistry()
+
+    @registry.task("arn:aws:states:::lambda:invoke")
+    def fail(payload: Any) -> Any:
+        raise TaskFailure("Boom", None)
+
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                          "End": True}}}]}}}
+    result = anyio.run(_drive, definition, registry)
+    brief = [(e["id"], e["previousEventId"], e["type"]) for e in result.history]
+    assert brief[-4:] == [(7, 6, "TaskFailed"), (8, 7, "TaskStateAborted"), (9, 7, "ParallelStateFailed"),
+                          (10, 9, "ExecutionFailed")]
+    assert result.history[-1]["executionFailedEventDetails"] == {"error": "Boom"}
+
+
+def test_parallel_retry_restarts_the_branches() -> None:
+    definition = {"StartAt": "P", "States": {"P": {
+        "Type": "Parallel", "End": True,
+        "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+        "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c"}}}]}}}
+    result = anyio.run(_drive, definition, TaskRegistry())
+    assert [(e["id"], e["previousEventId"], e["type"]) for e in result.history] == [
+        (1, 0, "ExecutionStarted"), (2, 0, "ParallelStateEntered"), (3, 2, "ParallelStateStarted"),
+        (4, 3, "FailStateEntered"), (5, 4, "ParallelStateStarted"), (6, 5, "FailStateEntered"),
+        (7, 6, "ParallelStateFailed"), (8, 7, "ExecutionFailed")]
+    assert (result.error, result.cause) == ("E", "c")

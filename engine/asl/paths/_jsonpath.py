@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal, InvalidOperation
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonpath_ng import DatumInContext
-from jsonpath_ng.ext.filter import Filter
+from jsonpath_ng import Child, DatumInContext, Fields, Index, JSONPath, Root, This
+from jsonpath_ng.ext.filter import Expression, Filter
 from jsonpath_ng.ext.parser import parse as _parse_jsonpath
 
 from engine.asl.paths._text import dumps
@@ -260,7 +261,7 @@ class _Parser:
         node = getattr(parsed, "right", None)
         if not isinstance(node, Filter):
             raise self.fail(f"invalid filter '[{inner}]'")
-        _put_regexes(node, regexes)
+        _adapt_filter(node, regexes)
         return node
 
 
@@ -275,12 +276,93 @@ def _java_regex(pattern: str, flags: str) -> str:
     return (f"(?{known})" if known else "") + rf"\A(?:{pattern})\Z"
 
 
-def _put_regexes(node: Any, regexes: list[str]) -> None:
+def _adapt_filter(node: Any, regexes: list[str]) -> None:
+    """Swap the regex literals back in and give literal comparisons Jayway's semantics."""
     for child in getattr(node, "expressions", None) or getattr(node, "operands", None) or ():
-        _put_regexes(child, regexes)
-    value = getattr(node, "value", None)
-    if getattr(node, "op", None) == "=~" and isinstance(value, str) and value.startswith(_REGEX_MARK):
-        node.value = regexes[int(value[len(_REGEX_MARK):])]
+        _adapt_filter(child, regexes)
+    if not isinstance(node, Expression):
+        return
+    if node.op == "=~" and isinstance(node.value, str) and node.value.startswith(_REGEX_MARK):
+        node.value = regexes[int(node.value[len(_REGEX_MARK):])]
+    elif node.op in _ORDER and not isinstance(node.value, JSONPath):
+        node.__class__ = _JaywayComparison
+
+
+class _JaywayComparison(Expression):
+    """``@.x <op> literal`` as Jayway compares ValueNodes.
+
+    ``==`` compares a number with a numeric string by value ('201' == 201), ordering needs two
+    numbers or two strings, and a missing member equals nothing (so ``!=`` holds).
+    """
+
+    def find(self, datum: Any) -> list[Any]:
+        wrapped = DatumInContext.wrap(datum)
+        found = [match.value for match in self.target.find(wrapped)]
+        if not _is_single(self.target):
+            holds = _ORDER[self.op](found, self.value)  # Jayway compares the array of matches
+        elif found:
+            holds = _ORDER[self.op](found[0], self.value)
+        else:
+            holds = self.op == "!="  # a missing member equals nothing
+        return [wrapped] if holds else []
+
+
+def _is_single(node: Any) -> bool:
+    """Whether a jsonpath-ng path selects at most one node (``@.a.b[0]``)."""
+    if isinstance(node, Child):
+        return _is_single(node.left) and _is_single(node.right)
+    if isinstance(node, Fields):
+        return len(node.fields) == 1 and node.fields[0] != "*"
+    if isinstance(node, Index):
+        return len(node.indices) == 1
+    return isinstance(node, (This, Root))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if _is_number(value) or isinstance(value, str) else None
+    except InvalidOperation:
+        return None
+
+
+def _jayway_equal(left: Any, right: Any) -> bool:
+    if _is_number(left) and (_is_number(right) or isinstance(right, str)):
+        other = _as_decimal(right)  # NumberNode.equals: the other side as a number
+        return other is not None and other.is_finite() and Decimal(str(left)) == other
+    if isinstance(left, str) and _is_number(right):
+        return left == str(right)  # StringNode.equals: the number's text
+    return type(left) is type(right) and bool(left == right)
+
+
+def _jayway_order(left: Any, right: Any) -> int | None:
+    if _is_number(left) and _is_number(right):
+        return int(left > right) - int(left < right)
+    if isinstance(left, str) and isinstance(right, str):
+        a, b = left.encode("utf-16-be", "surrogatepass"), right.encode("utf-16-be", "surrogatepass")
+        return (a > b) - (a < b)
+    return None
+
+
+def _ordered(test: Callable[[int], bool]) -> Callable[[Any, Any], bool]:
+    def compare(left: Any, right: Any) -> bool:
+        order = _jayway_order(left, right)
+        return order is not None and test(order)
+
+    return compare
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "==": _jayway_equal,
+    "!=": lambda left, right: not _jayway_equal(left, right),
+    "<": _ordered(lambda c: c < 0),
+    "<=": _ordered(lambda c: c <= 0),
+    ">": _ordered(lambda c: c > 0),
+    ">=": _ordered(lambda c: c >= 0),
+}
 
 
 def _render(step: Step) -> str:

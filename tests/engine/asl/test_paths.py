@@ -198,6 +198,26 @@ def test_jackson_semantics(text: str, data: Any, expected: Any) -> None:
     assert compile_path(text).get(Scope(data)) == expected
 
 
+# Jayway compares ValueNodes: a number equals a numeric string by value, ordering needs two
+# numbers or two strings, a missing member equals nothing.
+JAYWAY_FILTERS = [
+    ("$[?(@.s != '201')].i", [{"i": 0, "s": "201"}, {"i": 1, "s": "500"}, {"i": 2, "s": 201}, {"i": 3}], [1, 3]),
+    ("$[?(@.n == '1.0')].i", [{"i": 0, "n": 1}, {"i": 1, "n": 1.0}, {"i": 2, "n": "1.0"}, {"i": 3, "n": "1"}], [0, 1, 2]),
+    ("$[?(@.n == 1)].i", [{"i": 0, "n": "1"}, {"i": 1, "n": "1.0"}, {"i": 2, "n": True}, {"i": 3, "n": 1.0}], [0, 3]),
+    ("$[?(@.n >= 2)].i", [{"i": 0, "n": 1}, {"i": 1, "n": 2.5}, {"i": 2, "n": "3"}, {"i": 3, "n": True}], [1]),
+    ("$[?(@.b == true)].i", [{"i": 0, "b": True}, {"i": 1, "b": 1}, {"i": 2, "b": "true"}], [0]),
+    ("$[?(@.b == null)].i", [{"i": 0, "b": None}, {"i": 1, "b": 0}, {"i": 2}], [0]),
+    ("$[?(@.s < 'b')].i", [{"i": 0, "s": "a"}, {"i": 1, "s": "c"}, {"i": 2, "s": 1}], [0]),
+    ("$[?(@.t[*] == 1)].i", [{"i": 0, "t": [1]}, {"i": 1, "t": 1}], []),
+    ("$[?(@.a == 1 || @.b == 2)].i", [{"i": 0, "a": "1"}, {"i": 1, "b": 2.0}, {"i": 2, "a": 2}], [0, 1]),
+]
+
+
+@pytest.mark.parametrize(("text", "data", "expected"), JAYWAY_FILTERS, ids=[t for t, *_ in JAYWAY_FILTERS])
+def test_jayway_filter_comparisons(text: str, data: Any, expected: list[int]) -> None:
+    assert compile_path(text).get(Scope(data)) == expected
+
+
 def test_property_of_a_scalar_is_missing() -> None:
     with pytest.raises(PathNotFound) as caught:
         compile_path("$.text.length").get(SCOPE)

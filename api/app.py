@@ -14,13 +14,14 @@ from api import iam
 from api.awsjson import JsonService, error_response
 from api.bedrock_agent_runtime import router as bedrock_flows_router
 from api.errors import AwsError, SerializationException, UnknownOperationException, to_aws
+from api.sim import router as sim_router
 from api.stepfunctions import handlers
 from engine.errors import StatesimError
 from engine.runtime import Runtime
 
 log = logging.getLogger("statesim.api")
 
-ROUTERS: list[APIRouter] = [bedrock_flows_router]
+ROUTERS: list[APIRouter] = [bedrock_flows_router, sim_router]
 """Routers of other services (bedrock-agent, bedrock-agent-runtime, ...), included by create_app."""
 
 

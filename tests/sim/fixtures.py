@@ -1,0 +1,100 @@
+"""Servers configured for the Sim API, demo workflows, and an isolated simstudio-sdk 0.1.x venv."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api import sim
+from api.sim import RateLimit
+from engine.runtime import Runtime
+from engine.store import MemoryStore
+from tests.api.conftest import ROLE, Server, make_client
+
+LEGACY_SDK = "simstudio-sdk==0.1.2"
+
+GREET = {"StartAt": "Greet", "States": {
+    "Greet": {"Type": "Pass", "Parameters": {"greeting.$": "States.Format('Hello, {}!', $.name)"}, "Next": "Shout"},
+    "Shout": {"Type": "Pass", "Parameters": {"greeting.$": "$.greeting", "loud": True}, "End": True}}}
+FAIL = {"StartAt": "Check", "States": {
+    "Check": {"Type": "Pass", "Next": "Reject"},
+    "Reject": {"Type": "Fail", "Error": "Order.Rejected", "Cause": "no stock for the order"}}}
+
+
+def activity_machine(activity_arn: str) -> dict[str, Any]:
+    """A machine that waits on an activity worker (so a run stays running until the test answers)."""
+    return {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity_arn, "End": True}}}
+
+
+def configured(**settings: Any) -> Server:
+    """A fresh server (not started) whose Sim API has ``settings`` (api_keys, rate_limit)."""
+    server = Server(Runtime(MemoryStore(), activity_poll_seconds=0.5))
+    sim.configure(server.server.config.app, env={}, **settings)
+    return server
+
+
+def machine(endpoint: str, definition: dict[str, Any], prefix: str = "sim", **kw: Any) -> str:
+    """Create a state machine with a fresh name; its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    make_client(endpoint).create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE, **kw)
+    return name
+
+
+def flow(endpoint: str, definition: dict[str, Any], *, prepare: bool = True) -> str:
+    """Create (and prepare) a flow; its id."""
+    agent = make_client(endpoint, "bedrock-agent")
+    created = agent.create_flow(name="f" + uuid.uuid4().hex[:12], executionRoleArn=ROLE, definition=definition)
+    if prepare:
+        agent.prepare_flow(flowIdentifier=created["id"])
+    return str(created["id"])
+
+
+def sse_frames(endpoint: str, path: str, body: dict[str, Any], **kw: Any) -> tuple[httpx.Response, list[Any]]:
+    """POST and read the server-sent events: each ``data:`` payload, JSON-decoded unless it is [DONE]."""
+    frames: list[Any] = []
+    with httpx.stream("POST", endpoint + path, json=body, timeout=10, **kw) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                payload = line[len("data: "):]
+                frames.append(payload if payload in ("[DONE]", '"[DONE]"') else json.loads(payload))
+            else:
+                assert line == "" or line.startswith(":"), line
+    return response, frames
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+
+
+def legacy_venv(cache: Path) -> Path:
+    """A venv with simstudio-sdk 0.1.x, made once under ``cache``; its python. pip failing is an error."""
+    venv = cache / "simstudio-sdk-0.1.2"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    marker = venv / ".complete"
+    if marker.exists():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
+    pip = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", LEGACY_SDK],
+                         capture_output=True, text=True, timeout=300)
+    if pip.returncode != 0:
+        raise RuntimeError(f"pip install {LEGACY_SDK} failed:\n{pip.stdout}\n{pip.stderr}")
+    marker.write_text(LEGACY_SDK)
+    return python
+
+
+def running(server: Server) -> Iterator[Server]:
+    with server:
+        yield server

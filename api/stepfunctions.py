@@ -277,7 +277,7 @@ class StepFunctions:
         machine = self.store.get("state_machine", execution["stateMachineArn"]) or {}
         result: Result = {
             "stateMachineArn": execution.get("stateMachineVersionArn") or execution["stateMachineArn"],
-            "name": execution["stateMachineArn"].split(":")[6], "definition": execution["definition"],
+            "name": execution["stateMachineArn"].split(":")[6], "definition": self.rt.definition_of(execution),
             "roleArn": execution.get("roleArn"), "updateDate": execution.get("machineUpdateDate") or
             machine.get("updateDate") or machine.get("creationDate") or execution["startDate"],
             "loggingConfiguration": machine.get("loggingConfiguration", DEFAULT_LOGGING),
@@ -524,7 +524,7 @@ class StepFunctions:
         _check_name(name)
         record: Record = {
             "name": name, "stateMachineArn": machine["stateMachineArn"], "input": input_text,
-            "startDate": self.now(), "definition": revision["definition"], "roleArn": revision["roleArn"],
+            "startDate": self.now(), "roleArn": revision["roleArn"],
             "type": machine["type"], "revisionId": revision.get("revisionId"),
             "machineUpdateDate": revision.get("updateDate") or revision.get("creationDate"),
         }
@@ -544,7 +544,7 @@ class StepFunctions:
         record = self._new_record(p, machine, revision, version, alias)
         if machine["type"] == "EXPRESS":
             record["executionArn"] = self.arns.express_execution(machine["name"], record["name"], uuid.uuid4().hex)
-            self.rt.start_express(record, record["definition"])
+            self.rt.start_express(record, revision["definition"])
             return {"executionArn": record["executionArn"], "startDate": record["startDate"]}
         arn = self.arns.execution(machine["name"], record["name"])
         existing = self.store.get("execution", arn)
@@ -555,7 +555,7 @@ class StepFunctions:
                 return {"executionArn": arn, "startDate": existing["startDate"]}
             raise AwsError(f"Execution Already Exists: '{arn}'", code="ExecutionAlreadyExists")
         record["executionArn"] = arn
-        self.rt.start(record, record["definition"])
+        self.rt.start(record, revision["definition"])
         return {"executionArn": arn, "startDate": record["startDate"]}
 
     async def start_sync_execution(self, p: Params) -> Result:
@@ -565,7 +565,7 @@ class StepFunctions:
         record = self._new_record(p, machine, revision, version, alias)
         record["executionArn"] = self.arns.express_execution(machine["name"], record["name"], uuid.uuid4().hex)
         started = self.rt.clock.now()
-        result = await self.rt.run_sync(record, record["definition"])
+        result = await self.rt.run_sync(record, revision["definition"])
         stopped = self.rt.clock.now()
         millis = max(100, math.ceil((stopped - started).total_seconds() * 10) * 100)
         response: Result = {

@@ -6,6 +6,7 @@ last top-level state they entered (see ``recover``). StopExecution cancels the t
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -27,7 +28,8 @@ from engine.errors import NotFound, StatesimError
 from engine.store.base import Record, Store
 from engine.store.memory import MemoryStore
 from engine.tasks import mocks
-from engine.tasks.registry import TaskContext, TaskFailure, TaskRegistry, to_states_error
+from engine.tasks.builtin import Integrations
+from engine.tasks.registry import NoHandler, TaskContext, TaskFailure, TaskRegistry, to_states_error
 from engine.types import JSON
 
 log = logging.getLogger("statesim.runtime")
@@ -146,7 +148,7 @@ class _Registry(TaskRegistry):
         super().__init__()
         self._runtime = runtime
         self._execution_arn = execution_arn
-        self._inner = runtime.registry
+        self._inner = runtime.integrations
 
     @property
     def patterns(self) -> list[str]:
@@ -195,6 +197,8 @@ class Runtime:
         """Step Functions Local's MockConfigFile; a record's ``testCase`` selects one of its cases."""
         self.clock: Clock = clock or SystemClock()
         self.registry = registry or TaskRegistry()
+        self.integrations = Integrations(self.registry, runtime=self)
+        """The registry plus built-in integrations (Lambda, nested executions, AWS SDK, HTTP)."""
         self.arns = arns or Arns()
         self.activity_poll_seconds = activity_poll_seconds
         self._group: anyio.abc.TaskGroup | None = None
@@ -205,6 +209,7 @@ class Runtime:
         self._queues: dict[str, deque[_Waiter]] = {}
         self._queue_signals: dict[str, anyio.Event] = {}
         self._map_lengths: dict[str, int] = {}
+        self._kept: set[str] = set()
         self._map_runs: dict[str, str] = {}
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -248,9 +253,28 @@ class Runtime:
             role_arn=record.get("roleArn", ""), start_time=from_epoch(record["startDate"]),
             redrive_count=record.get("redriveCount", 0), state_machine_type=record.get("type", "STANDARD"))
 
+    def keep_definition(self, definition: str) -> str:
+        """Store a definition text once (executions refer to it by this id)."""
+        key = hashlib.sha256(definition.encode()).hexdigest()
+        if key not in self._kept and self.store.get("definition", key) is None:
+            self.store.put("definition", key, {"definition": definition})
+        self._kept.add(key)
+        return key
+
+    def definition_of(self, record: Mapping[str, Any]) -> str:
+        """The definition an execution runs."""
+        if "definition" in record:
+            return str(record["definition"])
+        kept = self.store.get("definition", record["definitionId"])
+        if kept is None:
+            raise NotFound("definition", record["definitionId"])
+        return str(kept["definition"])
+
     def start(self, record: Record, definition: str) -> Record:
         """Persist a new STANDARD execution (status RUNNING) and run it in the background."""
         record = {**record, "status": "RUNNING", "redriveCount": 0}
+        if "definition" not in record:
+            record["definitionId"] = self.keep_definition(definition)
         self._registry(record)  # an unknown test case fails StartExecution, not the execution
         self.store.put("execution", record["executionArn"], record, parent=record["stateMachineArn"])
         self._spawn(record, definition, record.get("input", "{}"), None)
@@ -406,7 +430,7 @@ class Runtime:
             status, output, error, cause = closing
             self._close(record, status, output, error, cause)
             return
-        definition = record["definition"]
+        definition = self.definition_of(record)
         resume = _resume_point(json.loads(definition), history, restart=True)
         if resume is None:  # nothing after ExecutionStarted: start over, keeping event 1
             resume = Resume(_start_at(definition), record.get("input", "{}"), 2, 0)
@@ -417,7 +441,7 @@ class Runtime:
     def redrive(self, record: Record) -> Record:
         """RedriveExecution: append ExecutionRedriven and re-enter the state that failed."""
         history = self.store.events(record["executionArn"])
-        definition = record["definition"]
+        definition = self.definition_of(record)
         resume = _resume_point(json.loads(definition), history, restart=False)
         if resume is None:
             resume = Resume(_start_at(definition), record.get("input", "{}"), 0, 0)
@@ -463,12 +487,17 @@ class Runtime:
     async def wait_for_token(self, execution_arn: str, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
         """``.waitForTaskToken``: call the integration (if one is registered), then wait for SendTask*."""
         waiter = self._new_waiter(execution_arn, ctx)
-        inner = self.registry
-        base = resource[: -len(".waitForTaskToken")]
-        for candidate in (resource, base):
-            if inner.has(candidate):
-                await inner.invoke(candidate, payload, ctx)
-                break
+        target = resource if self.registry.registered(resource) else resource[: -len(".waitForTaskToken")]
+        try:
+            response = await self.integrations.invoke(target, payload, ctx)
+        except NoHandler:  # nothing to call: the token is only sent back by whoever reads the history
+            pass
+        except BaseException:
+            self._end_token(waiter.token, "DONE")
+            raise
+        else:
+            if ctx.submitted is not None:
+                ctx.submitted(response)
         return await self._await(waiter)
 
     async def wait_for_activity(self, execution_arn: str, activity_arn: str, payload: JSON,

@@ -283,6 +283,9 @@ def _tolerance(state: Map, value: JSON, entry: Entry, total: int) -> int:
     return max(limits) if limits else 0
 
 
+_INLINE_CONCURRENCY = 40
+
+
 class _IterationRunner:
     """Runs the iterations of one inline Map visit, writing the iteration events."""
 
@@ -291,7 +294,9 @@ class _IterationRunner:
         self.frame = frame
         self.state = state
         self.items = items
-        self.limit = max_concurrency if max_concurrency and max_concurrency > 0 else len(items) or 1
+        # AWS: an inline Map runs at most 40 iterations at a time (MaxConcurrency 0 = "as many as possible")
+        default = _INLINE_CONCURRENCY if not state.distributed else len(items)
+        self.limit = max_concurrency if max_concurrency and max_concurrency > 0 else min(len(items), default) or 1
         self.tolerated = tolerated
         self.cursor = started
         self.completion = started

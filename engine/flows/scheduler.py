@@ -161,16 +161,23 @@ class Frame:
 
 
 def iteration_region(flow: Flow, iterator: Node, within: frozenset[str]) -> frozenset[str]:
-    """Nodes downstream of ``iterator`` up to (not including) Collectors: run once per item."""
+    """Nodes downstream of ``iterator`` up to its own Collector(s): they run once per item.
+
+    Iterators nest: a Collector closes the innermost open Iterator, so an inner
+    Iterator/Collector pair (and what follows it) stays inside the outer region.
+    """
     seen: set[str] = set()
-    todo = [c.target for c in flow.outgoing.get(iterator.name, ())]
+    todo = [(c.target, 0) for c in flow.outgoing.get(iterator.name, ())]
     while todo:
-        name = todo.pop()
+        name, depth = todo.pop()
         node = flow.by_name.get(name)
-        if name in seen or name not in within or node is None or node.type == "Collector" or name == iterator.name:
+        if node is None or name in seen or name not in within or name == iterator.name:
             continue
+        if node.type == "Collector" and depth == 0:
+            continue
+        depth += {"Iterator": 1, "Collector": -1}.get(node.type, 0)
         seen.add(name)
-        todo.extend(c.target for c in flow.outgoing.get(name, ()))
+        todo.extend((c.target, depth) for c in flow.outgoing.get(name, ()))
     return frozenset(seen)
 
 

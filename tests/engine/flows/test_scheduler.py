@@ -359,3 +359,28 @@ async def test_knowledge_base_with_model_generates_from_local_results(tmp_path: 
     assert _outputs(events) == [("Out", "Cardiff")]
     assert prompts == ["Answer the question using only the search results below.\n\nSearch results:\n"
                        "[1] The capital of Wales is Cardiff.\n\nQuestion: capital of Wales"]
+
+
+async def test_nested_iterators_collect_per_outer_item() -> None:
+    def iterator(name: str) -> Def:
+        return {"name": name, "type": "Iterator", "configuration": {"iterator": {}}, "inputs": [io("array", type_="Array")],
+                "outputs": [{"name": "arrayItem", "type": "Array" if name == "Outer" else "Number"},
+                            {"name": "arraySize", "type": "Number"}]}
+
+    def collector(name: str, item_type: str) -> Def:
+        return {"name": name, "type": "Collector", "configuration": {"collector": {}},
+                "inputs": [io("arrayItem", type_=item_type), io("arraySize", type_="Number")],
+                "outputs": [{"name": "collectedArray", "type": "Array"}]}
+
+    double = {"name": "Double", "type": "InlineCode", "configuration": {"inlineCode": {"code": "n * 2", "language": "Python_3"}},
+              "inputs": [io("n", type_="Number")], "outputs": [{"name": "response", "type": "Number"}]}
+    definition = {"nodes": [inp(type_="Array"), iterator("Outer"), iterator("Inner"), double,
+                            collector("InnerCol", "Number"), collector("OuterCol", "Array"), out(type_="Array")],
+                  "connections": [data("In", "document", "Outer", "array"), data("Outer", "arrayItem", "Inner", "array"),
+                                  data("Inner", "arrayItem", "Double", "n"), data("Double", "response", "InnerCol", "arrayItem"),
+                                  data("Inner", "arraySize", "InnerCol", "arraySize"),
+                                  data("InnerCol", "collectedArray", "OuterCol", "arrayItem"),
+                                  data("Outer", "arraySize", "OuterCol", "arraySize"),
+                                  data("OuterCol", "collectedArray", "Out", "document")]}
+    events, _ = await _run(definition, [[1, 2], [], [3]])
+    assert _outputs(events) == [("Out", [[2, 4], [], [6]])]

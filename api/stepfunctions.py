@@ -112,6 +112,20 @@ def _load_definition(text: str, machine_type: str = "STANDARD") -> None:
         raise InvalidDefinitionError(exc.message) from None
 
 
+def _logging(config: Params | None) -> Params:
+    """The stored loggingConfiguration (AWS fills level OFF, includeExecutionData false)."""
+    config = dict(config or {})
+    config.setdefault("level", "OFF")
+    config.setdefault("includeExecutionData", False)
+    destinations = config.get("destinations") or []
+    if len(destinations) > 1 or (config["level"] != "OFF" and len(destinations) != 1):
+        raise AwsError("Invalid Logging Configuration: Must specify exactly one Log Destination.",
+                       code="InvalidLoggingConfiguration")
+    if not destinations:
+        config.pop("destinations", None)
+    return config
+
+
 def _strip(record: Mapping[str, Any], *drop: str) -> Result:
     return {k: v for k, v in record.items() if k not in drop and v is not None}
 
@@ -184,7 +198,7 @@ class StepFunctions:
         _load_definition(definition, machine_type)
         arn = self.arns.state_machine(name)
         existing = self.store.get("state_machine", arn)
-        logging_conf = p.get("loggingConfiguration") or DEFAULT_LOGGING
+        logging_conf = _logging(p.get("loggingConfiguration"))
         tracing = p.get("tracingConfiguration") or DEFAULT_TRACING
         if existing is not None:
             same = (existing["definition"], existing["roleArn"], existing["type"]) == (definition, role, machine_type)
@@ -236,6 +250,8 @@ class StepFunctions:
             raise InvalidArn(f"Invalid Arn: '{p['roleArn']}'")
         if "definition" in p:
             _load_definition(p["definition"], machine["type"])
+        if "loggingConfiguration" in p:
+            p["loggingConfiguration"] = _logging(p["loggingConfiguration"])
         changed = any(k in p and p[k] != machine.get(k) for k in keys)
         for key in keys:
             if key in p:

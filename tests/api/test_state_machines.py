@@ -258,3 +258,28 @@ def test_validate_state_machine_definition(sfn: Any) -> None:
     response = sfn.validate_state_machine_definition(definition='{"StartAt": "A", "States": {}}')
     assert response["result"] == "FAIL"
     assert response["diagnostics"][0]["severity"] == "ERROR"
+
+
+LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:g:*"
+
+
+@pytest.mark.parametrize("config", [{"level": "ALL"}, {"level": "ERROR", "destinations": []},
+                                    {"level": "ALL", "destinations": [
+                                        {"cloudWatchLogsLogGroup": {"logGroupArn": LOG_GROUP}}] * 2}])
+def test_invalid_logging_configuration(sfn: Any, name: str, config: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        create(sfn, name, loggingConfiguration=config)
+    assert error_of(excinfo) == ("InvalidLoggingConfiguration",
+                                 "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+
+
+def test_logging_and_tracing_are_echoed(sfn: Any, name: str) -> None:
+    config = {"level": "ALL", "includeExecutionData": True,
+              "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": LOG_GROUP}}]}
+    arn = create(sfn, name, loggingConfiguration=config, tracingConfiguration={"enabled": True})["stateMachineArn"]
+    described = sfn.describe_state_machine(stateMachineArn=arn)
+    assert described["loggingConfiguration"] == config
+    assert described["tracingConfiguration"] == {"enabled": True}
+    sfn.update_state_machine(stateMachineArn=arn, loggingConfiguration={"level": "OFF"})
+    assert sfn.describe_state_machine(stateMachineArn=arn)["loggingConfiguration"] == {
+        "level": "OFF", "includeExecutionData": False}

@@ -32,15 +32,13 @@ class Failure(StatesError):
     """A failure whose cause is final (no prefix), e.g. a Fail state or a failed branch.
 
     ``state_event`` names the event (``MapStateFailed``) to write when the failure is not
-    retried; ``last`` is the event id the next event of the frame points back to.
+    retried; ``raw_error`` keeps None apart from "" (a Fail state without Error).
     """
 
-    def __init__(self, error: str | None, cause: str | None, *, state_event: str | None = None,
-                 last: int | None = None) -> None:
+    def __init__(self, error: str | None, cause: str | None, *, state_event: str | None = None) -> None:
         super().__init__(error or "", cause)
         self.raw_error = error
         self.state_event = state_event
-        self.last = last
         self.abort_event: str | None = None
         """``TaskStateAborted`` when a Task failed: a Parallel/Map writes it when the branch fails."""
 

@@ -33,6 +33,8 @@ log = logging.getLogger("statesim.flows")
 _EXECUTION_ID = re.compile(r"^[0-9a-zA-Z._:-]{2,100}$")
 _EXECUTION_NAME = re.compile(r"^[a-zA-Z0-9-]{1,36}$")
 EXECUTION_ID_HEADER = "x-amz-bedrock-flow-execution-id"
+MAX_SESSIONS = 10_000
+"""Paused multi-turn executions kept in memory (AWS expires them; statesim drops the oldest)."""
 
 
 @dataclass(slots=True)
@@ -130,7 +132,10 @@ async def _stream(service: FlowService, execution_id: str, session: Session | No
             session.run.trace = trace
             failure = await _guarded(session.run, item, item.get("nodeInputName") is not None)
             if failure is None and session.run.waiting:
+                service.sessions.pop(execution_id, None)
                 service.sessions[execution_id] = session
+                while len(service.sessions) > MAX_SESSIONS:  # the oldest paused conversation goes first
+                    service.sessions.pop(next(iter(service.sessions)))
             else:
                 service.sessions.pop(execution_id, None)
             if failure is not None:

@@ -255,7 +255,8 @@ class _Parser:
             return f'=~ "{_REGEX_MARK}{len(regexes) - 1}"'
 
         try:
-            parsed = _parse_jsonpath(f"$[{_REGEX_LITERAL.sub(stash, inner)}]")
+            rewritten = _MEMBERSHIP.sub(_membership, _REGEX_LITERAL.sub(stash, inner))
+            parsed = _parse_jsonpath(f"$[{rewritten}]")
         except Exception as error:  # jsonpath-ng raises lexer, parser and plain errors
             raise self.fail(f"invalid filter '[{inner}]' ({error})") from None
         node = getattr(parsed, "right", None)
@@ -269,6 +270,17 @@ class _Parser:
 # jsonpath-ng only knows =~ "pattern" with re.search, so the literal is swapped in after parsing.
 _REGEX_LITERAL = re.compile(r"=~\s*/((?:[^/\\]|\\.)*)/([a-zA-Z]*)")
 _REGEX_MARK = "statesim-regex-"
+
+
+# Jayway's "@.x in ['a', 1]" / "nin" become "(@.x == 'a' || @.x == 1)" / "(... != ... && ...)".
+_MEMBERSHIP = re.compile(r"""(@[^\s=!<>~()|&]*)\s+(in|nin)\s+\[((?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]'"])+)\]""")
+_ITEM = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,\s]+""")
+
+
+def _membership(match: re.Match[str]) -> str:
+    target, operator, items = match.group(1), match.group(2), _ITEM.findall(match.group(3))
+    test, join = ("==", " || ") if operator == "in" else ("!=", " && ")
+    return "(" + join.join(f"{target} {test} {item}" for item in items) + ")"
 
 
 def _java_regex(pattern: str, flags: str) -> str:

@@ -108,9 +108,12 @@ class Frame:
         return False
 
     def is_ready(self, node: Node) -> bool:
+        incoming = self.flow.incoming.get(node.name, ())
+        if not incoming:  # unreachable (a validation warning): nothing ever starts it
+            return False
         if node.type == "Iterator" and not self._outside_feeders_settled(node):
             return False
-        for conn in self.flow.incoming.get(node.name, ()):
+        for conn in incoming:
             if not conn.is_data and self.chosen_of(conn.source) != conn.condition:
                 return False
         return all(self.arrived(node.name, i.name) is not None for i in node.inputs)

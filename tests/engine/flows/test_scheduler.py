@@ -384,3 +384,11 @@ async def test_nested_iterators_collect_per_outer_item() -> None:
                                   data("OuterCol", "collectedArray", "Out", "document")]}
     events, _ = await _run(definition, [[1, 2], [], [3]])
     assert _outputs(events) == [("Out", [[2, 4], [], [6]])]
+
+
+async def test_a_node_without_connections_never_runs() -> None:
+    definition = passthrough()
+    definition["nodes"].append(prompt("Lonely", "static text", []))
+    events, _ = await _run(definition, "x", mocks={"Lonely": "should not be called"}, trace=True)
+    assert "Lonely" not in {name for _, name in _traces(events)}
+    assert _outputs(events) == [("Out", "x")]

@@ -341,3 +341,14 @@ def test_distributed_map_item_batcher() -> None:
                   {"xs": [1, 2, 3], "k": "v"})
     assert json.loads(result.output) == [{"BatchInput": {"k": "v"}, "Items": [1, 2]},
                                          {"BatchInput": {"k": "v"}, "Items": [3]}]
+
+
+def test_history_limit_fails_the_execution() -> None:
+    loop = _sm({"A": {"Type": "Pass", "Next": "C"},
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "D"}],
+                      "Default": "A"},
+                "D": {"Type": "Succeed"}})
+    result = _run(loop)
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert len(result.history) == 25_000
+    assert result.history[-1]["type"] == "ExecutionFailed"

@@ -180,8 +180,10 @@ async def run_agent(node: Node, inputs: dict[str, JSON], call: NodeCall) -> dict
     text = inputs.get("agentInputText")
     if call.resume_input is not None:
         text = call.resume_input.get("agentInputText", text)
-    request = {"agentAliasArn": arn, "inputText": text, "sessionAttributes": inputs.get("sessionAttributes"),
-               "promptSessionAttributes": inputs.get("promptAttributes")}
+    # A registry handler gets this InvokeAgent-like request (sessionId = the flow execution, so a
+    # multi-turn conversation keeps one session) and may answer {"$inputRequired": question}.
+    request = {"agentAliasArn": arn, "sessionId": call.env.execution_arn, "inputText": text,
+               "sessionAttributes": inputs.get("sessionAttributes"), "promptSessionAttributes": inputs.get("promptAttributes")}
     answer = await call.env.call(node.name, arn, request, what="agent",
                                  how="Register a handler for this agent alias ARN in the task registry")
     if isinstance(answer, Mapping) and "$inputRequired" in answer:

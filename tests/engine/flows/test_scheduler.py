@@ -392,3 +392,18 @@ async def test_a_node_without_connections_never_runs() -> None:
     events, _ = await _run(definition, "x", mocks={"Lonely": "should not be called"}, trace=True)
     assert "Lonely" not in {name for _, name in _traces(events)}
     assert _outputs(events) == [("Out", "x")]
+
+
+async def test_agent_registry_handler_keeps_one_session_across_turns() -> None:
+    registry = TaskRegistry()
+    seen: list[tuple[str, str]] = []
+
+    @registry.task("arn:aws:bedrock:us-east-1:1:agent-alias/*")
+    def agent(request: dict[str, Any]) -> Any:
+        seen.append((request["sessionId"], request["inputText"]))
+        return {"$inputRequired": "More?"} if len(seen) == 1 else "thanks"
+
+    events, run = await _run(_agent_flow(), "hi", registry=registry, execution_arn="exec-1")
+    assert events[-1] == {"flowCompletionEvent": {"completionReason": "INPUT_REQUIRED"}}
+    await run.resume("Ag", "agentInputText", "yes")
+    assert seen == [("exec-1", "hi"), ("exec-1", "yes")]

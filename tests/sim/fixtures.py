@@ -48,10 +48,15 @@ def machine(endpoint: str, definition: dict[str, Any], prefix: str = "sim", **kw
     return name
 
 
-def flow(endpoint: str, definition: dict[str, Any], *, prepare: bool = True) -> str:
-    """Create (and prepare) a flow; its id."""
+def flow(endpoint: str, definition: dict[str, Any], *, prepare: bool = True, app: Any = None,
+         mocks: dict[str, Any] | None = None) -> str:
+    """Create (and prepare) a flow, with node ``mocks`` registered on ``app``; its id."""
     agent = make_client(endpoint, "bedrock-agent")
-    created = agent.create_flow(name="f" + uuid.uuid4().hex[:12], executionRoleArn=ROLE, definition=definition)
+    name = "f" + uuid.uuid4().hex[:12]
+    if mocks is not None:
+        from api.bedrock_agent import flow_service
+        flow_service(app).mocks[name] = mocks
+    created = agent.create_flow(name=name, executionRoleArn=ROLE, definition=definition)
     if prepare:
         agent.prepare_flow(flowIdentifier=created["id"])
     return str(created["id"])

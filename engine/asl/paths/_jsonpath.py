@@ -55,8 +55,19 @@ _INTEGER = re.compile(r"\s*-?\d+\s*")
 _QUOTED = re.compile(r"""\s*('((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*(?:,(?=.)|$)""")
 
 
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
 def _unescape(raw: str) -> str:
-    return re.sub(r"\\(.)", r"\1", raw)
+    """Jayway's Utils.unescape for quoted property names: \\n, \\t, \\uXXXX; any other char as itself."""
+
+    def one(match: re.Match[str]) -> str:
+        escaped = match.group(1)
+        if escaped.startswith("u") and len(escaped) == 5:
+            return chr(int(escaped[1:], 16))
+        return _ESCAPES.get(escaped, escaped)
+
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", one, raw, flags=re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

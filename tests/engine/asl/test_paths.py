@@ -126,6 +126,16 @@ def test_missing(text: str, detail: str) -> None:
     assert caught.value.detail == detail
 
 
+def test_quoted_names_unescape_as_jayway() -> None:
+    data = {"a\nb": 1, "é": 2, "q'x": 3, 'd"x': 4, "back\\slash": 5}
+    scope = Scope(data)
+    assert compile_path("$['a\\nb']").get(scope) == 1
+    assert compile_path("$['\\u00e9']").get(scope) == 2
+    assert compile_path("$['q\\'x']").get(scope) == 3
+    assert compile_path('$["d\\"x"]').get(scope) == 4
+    assert compile_path("$['back\\\\slash']").get(scope) == 5
+
+
 def test_filter_on_a_root_array_and_dot_bracket() -> None:
     users = [{"name": "a", "year": 1997}, {"name": "b", "year": 1999}, {"name": "c", "year": 1998}]
     scope = Scope(users)

@@ -687,6 +687,12 @@ class StepFunctions:
     # ---- tags -------------------------------------------------------------------------------
 
     def _check_tags(self, tags: list[Params]) -> None:
+        missing = [i for i, tag in enumerate(tags, start=1) if tag.get("key") is None]
+        if missing:
+            errors = [f"Value null at 'tags.{i}.member.key' failed to satisfy constraint: Member must not be null"
+                      for i in missing]
+            noun = "error" if len(errors) == 1 else "errors"
+            raise ValidationException(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
         if len(tags) > MAX_TAGS:
             raise TooManyTags(f"Too many tags: maximum is {MAX_TAGS}")
 
@@ -704,6 +710,7 @@ class StepFunctions:
 
     async def tag_resource(self, p: Params) -> Result:
         arn = p["resourceArn"]
+        self._check_tags(p["tags"])
         self._taggable(arn)
         current = {t["key"]: t.get("value", "") for t in (self.store.get("tags", arn) or {}).get("tags", [])}
         current.update({t["key"]: t.get("value", "") for t in p["tags"]})

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +83,21 @@ def wait_until(check: Any, timeout: float = 10.0) -> Any:
         time.sleep(0.02)
 
 
-def legacy_venv(cache: Path) -> Path:
+def legacy_venv(cache: Path, *pip_args: str) -> Path:
     """A venv with simstudio-sdk 0.1.x, made once under ``cache``; its python. pip failing is an error."""
     venv = cache / "simstudio-sdk-0.1.2"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     marker = venv / ".complete"
     if marker.exists():
         return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, capture_output=True)
-    pip = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", LEGACY_SDK],
+    # Without its own pip the venv is quicker to make: the host's pip installs into it (pip --python);
+    # a host without pip gets a venv with pip instead.
+    import importlib.util
+    host_pip = importlib.util.find_spec("pip") is not None
+    subprocess.run([sys.executable, "-m", "venv", "--clear", *(["--without-pip"] if host_pip else []), str(venv)],
+                   check=True, capture_output=True)
+    installer = [sys.executable, "-m", "pip", "--python", str(python)] if host_pip else [str(python), "-m", "pip"]
+    pip = subprocess.run([*installer, "install", "--disable-pip-version-check", "-q", *pip_args, LEGACY_SDK],
                          capture_output=True, text=True, timeout=300)
     if pip.returncode != 0:
         raise RuntimeError(f"pip install {LEGACY_SDK} failed:\n{pip.stdout}\n{pip.stderr}")
@@ -100,6 +105,12 @@ def legacy_venv(cache: Path) -> Path:
     return python
 
 
-def running(server: Server) -> Iterator[Server]:
-    with server:
-        yield server
+def cached_legacy_venv() -> Path:
+    """``legacy_venv`` under the temp dir, made once per machine (a file lock guards parallel runs)."""
+    import fcntl
+    import tempfile
+    cache = Path(tempfile.gettempdir()) / f"statesim-sim-py{sys.version_info[0]}{sys.version_info[1]}"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return legacy_venv(cache)

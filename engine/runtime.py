@@ -29,7 +29,7 @@ from engine.store.base import Record, Store
 from engine.store.memory import MemoryStore
 from engine.tasks import mocks
 from engine.tasks.builtin import Integrations
-from engine.tasks.registry import NoHandler, TaskContext, TaskFailure, TaskRegistry, to_states_error
+from engine.tasks.registry import NoHandler, TaskContext, TaskFailure, TaskRegistry, held, to_states_error
 from engine.types import JSON
 
 log = logging.getLogger("statesim.runtime")
@@ -161,6 +161,10 @@ class _Registry(TaskRegistry):
         return self._inner.missing_cause(resource)
 
     async def invoke(self, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
+        with held(ctx.clock):  # a clock that skips time waits while a task (or callback) is pending
+            return await self._invoke(resource, payload, ctx)
+
+    async def _invoke(self, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
         runtime = self._runtime
         if _is_activity(resource):
             return await runtime.wait_for_activity(self._execution_arn, resource, payload, ctx)
@@ -465,7 +469,10 @@ class Runtime:
         self._waiters[token] = waiter
         self.store.put("token", token, {"token": token, "executionArn": execution_arn, "status": "PENDING",
                                         "activityArn": activity_arn}, parent=execution_arn)
-        for old in self._pending_alias.pop(execution_arn, []):
+        pending = self._pending_alias.get(execution_arn)
+        # after a restart, the n-th token the resumed run creates stands for the n-th one it had
+        for old in pending[:1] if pending else []:
+            pending.pop(0)
             self._token_alias[old] = token
             self.store.put("token", old, {"token": old, "executionArn": execution_arn, "status": "ALIAS",
                                           "aliasOf": token}, parent=execution_arn)

@@ -7,6 +7,7 @@ this service and bedrock-agent on one catch-all route (see ``api.bedrock_agent.d
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -169,7 +170,7 @@ _NODE_ERRORS = {"validationException": "VALIDATION", "dependencyFailedException"
                 "badGatewayException": "BAD_GATEWAY"}
 
 
-def execution_events(trace: list[Event], started: datetime) -> list[dict[str, Any]]:
+def execution_events(trace: list[Event]) -> list[dict[str, Any]]:
     """ListFlowExecutionEvents items from the run's trace stream (spec §1.5)."""
     items: list[dict[str, Any]] = []
     for event in trace:
@@ -261,7 +262,7 @@ def _close(record: Record, trace: list[Event], item: Mapping[str, Any], failure:
     started = record["startedAt"]
     events = [{"flowInputEvent": {"nodeName": item.get("nodeName"), "timestamp": started,
                                   "fields": [{"name": "document", "content": item["content"]}]}}]
-    events += _normalise(execution_events(trace, started))
+    events += _normalise(execution_events(trace))
     ended = _now()
     if failure is not None:
         if failure.node:
@@ -329,7 +330,6 @@ async def stop_flow_execution(call: Call) -> Response:
 
 
 async def get_execution_flow_snapshot(call: Call) -> Response:
-    import json
     record = _execution(call)
     return reply({"customerEncryptionKeyArn": record.get("customerEncryptionKeyArn"),
                   "definition": json.dumps(record["definition"], separators=(",", ":")),

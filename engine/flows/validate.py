@@ -81,7 +81,7 @@ def _check_node(node: Node, flow: Flow) -> Iterator[Validation]:
         outputs = {name: spec.outputs[name] for name in required} if spec.outputs else outputs
     yield from _check_outputs(node, outputs, required)
     yield from _check_expressions(node)
-    yield from _CONFIG_CHECKS.get(node.type, _no_checks)(node)
+    yield from _CONFIG_CHECKS.get(node.type, _no_checks)(node, flow)
 
 
 def _template_inputs(node: Node) -> tuple[str, ...]:
@@ -139,11 +139,11 @@ def _check_expressions(node: Node) -> Iterator[Validation]:
                           node=node.name, input=item.name, cause=str(exc))
 
 
-def _no_checks(node: Node) -> Iterator[Validation]:
+def _no_checks(node: Node, flow: Flow) -> Iterator[Validation]:
     return iter(())
 
 
-def _check_condition_node(node: Node) -> Iterator[Validation]:
+def _check_condition_node(node: Node, flow: Flow) -> Iterator[Validation]:
     names = [c.name for c in node.conditions]
     if "default" not in names:
         yield finding("MissingDefaultCondition", f"Condition node '{node.name}' has no default condition.",
@@ -182,12 +182,12 @@ def _condition_cause(node: Node, expression: str | None) -> str | None:
     return None
 
 
-def _check_loop_controller(node: Node) -> Iterator[Validation]:
+def _check_loop_controller(node: Node, flow: Flow) -> Iterator[Validation]:
     for condition in node.conditions:
         yield from _check_condition(node, condition.name, condition.expression)
 
 
-def _check_loop(node: Node) -> Iterator[Validation]:
+def _check_loop(node: Node, flow: Flow) -> Iterator[Validation]:
     body = node.body
     if body is None:
         return
@@ -202,7 +202,7 @@ def _check_loop(node: Node) -> Iterator[Validation]:
             yield finding("LoopIncompatibleNodeType",
                           f"A {inner.type} node ('{inner.name}') cannot be used inside loop '{node.name}'.",
                           node=node.name, incompatibleNodeType=inner.type, incompatibleNodeName=inner.name)
-    yield from _check_scope(body, loop=node, outer=frozenset())
+    yield from _check_scope(body, loop=node, outer=frozenset(flow.by_name))
 
 
 _CONFIG_CHECKS = {
@@ -228,7 +228,7 @@ def _check_connections(flow: Flow, loop: Node | None, outer: frozenset[str]) -> 
                           f"Connection '{conn.name}' has no {conn.type or 'valid'} configuration.",
                           connection=conn.name)
             continue
-        boundary = _boundary(flow, conn, loop, inside)
+        boundary = _boundary(flow, conn, loop, inside, outer)
         if boundary:
             yield boundary
             continue
@@ -248,8 +248,9 @@ def _check_connections(flow: Flow, loop: Node | None, outer: frozenset[str]) -> 
     yield from _check_unsatisfiable(flow)
 
 
-def _boundary(flow: Flow, conn: Any, loop: Node | None, inside: dict[str, str]) -> Validation | None:
-    crosses = any(end in inside and end not in flow.by_name for end in (conn.source, conn.target))
+def _boundary(flow: Flow, conn: Any, loop: Node | None, inside: dict[str, str],
+              outer: frozenset[str]) -> Validation | None:
+    crosses = any((end in inside or end in outer) and end not in flow.by_name for end in (conn.source, conn.target))
     misplaced = loop is None and any(
         flow.by_name[end].type in ("LoopInput", "LoopController")
         for end in (conn.source, conn.target) if end in flow.by_name

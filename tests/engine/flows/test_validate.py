@@ -138,6 +138,13 @@ CASES: list[tuple[str, Def, tuple[str, str, dict[str, Any]]]] = [
 ]
 
 
+def test_body_connection_to_an_outer_node_is_an_invalid_loop_boundary() -> None:
+    definition = _good_loop()
+    body = definition["nodes"][1]["configuration"]["loop"]["definition"]
+    body["connections"].append(data("In", "document", "LC", "v", "FromOutside"))
+    assert ("InvalidLoopBoundary", "Error", {"connection": "FromOutside", "source": "In", "target": "LC"}) in _types(definition)
+
+
 @pytest.mark.parametrize(("kind", "definition", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_each_validation_type(kind: str, definition: Def, expected: tuple[str, str, dict[str, Any]]) -> None:
     found = _types(definition)

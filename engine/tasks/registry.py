@@ -8,7 +8,8 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class TaskContext:
     heartbeat: Callable[[], Awaitable[None]] | None = None
     """Handlers of long tasks call this to reset the HeartbeatSeconds timer."""
     credentials: JSON = None
+    submitted: Callable[[JSON], None] | None = None
+    """For ``.sync`` / ``.waitForTaskToken``: record TaskSubmitted with the API call's response."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,6 +48,13 @@ class TaskFailure(Exception):
         self.error = error
         self.cause = cause
         super().__init__(error if cause is None else f"{error}: {cause}")
+
+
+class NoHandler(StatesError):
+    """Nothing answers a resource: States.TaskFailed with a cause naming what is registered."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(ErrorName.TASK_FAILED, cause)
 
 
 _ARN_PATTERN = re.compile(r"^(arn:[^\s]+|[A-Za-z0-9_.:*?\-/]+)$")
@@ -116,18 +126,39 @@ class TaskRegistry:
         """Every registered pattern, exact ones first."""
         return [*self._exact, *(e.pattern for e in self._patterns)]
 
-    def _match(self, resource: str) -> _Entry | None:
+    def _match(self, resource: str, *, fallback: bool = True) -> _Entry | None:
         entry = self._exact.get(resource)
         if entry is not None:
             return entry
         for candidate in self._patterns:
             if fnmatch.fnmatchcase(resource, candidate.pattern):
                 return candidate
-        return self._fallback
+        return self._fallback if fallback else None
 
     def has(self, resource: str) -> bool:
         """True when some handler (or the fallback) answers ``resource``."""
         return self._match(resource) is not None
+
+    def registered(self, resource: str) -> bool:
+        """True when a registered resource or pattern (not the fallback) answers ``resource``."""
+        return self._match(resource, fallback=False) is not None
+
+    @property
+    def has_fallback(self) -> bool:
+        return self._fallback is not None
+
+    async def call(self, resource: str, payload: JSON, ctx: TaskContext, *, fallback: bool = True) -> JSON:
+        """Run the handler for ``resource`` and let its exceptions through unchanged (NoHandler on a miss)."""
+        entry = self._match(resource, fallback=fallback)
+        if entry is None:
+            raise NoHandler(self.missing_cause(resource))
+        args: tuple[Any, ...] = (payload, ctx) if entry.takes_context else (payload,)
+        if entry.is_async:
+            return await entry.handler(*args)
+        result = await anyio.to_thread.run_sync(lambda: entry.handler(*args))
+        if inspect.isawaitable(result):
+            result = await result
+        return result
 
     def missing_cause(self, resource: str) -> str:
         """The cause text for a resource nothing answers."""
@@ -136,23 +167,25 @@ class TaskRegistry:
 
     async def invoke(self, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
         """Run the handler for ``resource``; its exceptions become StatesError (see to_states_error)."""
-        entry = self._match(resource)
-        if entry is None:
-            raise StatesError(ErrorName.TASK_FAILED, self.missing_cause(resource))
-        args: tuple[Any, ...] = (payload, ctx) if entry.takes_context else (payload,)
         try:
-            if entry.is_async:
-                return await entry.handler(*args)
-            result = await anyio.to_thread.run_sync(lambda: entry.handler(*args))
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+            return await self.call(resource, payload, ctx)
         except anyio.get_cancelled_exc_class():
             raise
         except StatesError:
             raise
         except Exception as exc:  # the one place a callable's exception becomes (error, cause)
             raise to_states_error(exc) from exc
+
+
+@contextmanager
+def held(clock: object) -> Iterator[None]:
+    """While a task runs, a clock that skips time (engine.testing.SkippingClock) must not skip."""
+    hold = getattr(clock, "hold", None)
+    if hold is None:
+        yield
+        return
+    with hold():
+        yield
 
 
 def to_states_error(exc: BaseException) -> StatesError:

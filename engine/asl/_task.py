@@ -177,8 +177,16 @@ async def _invoke(frame: Frame, state: Task, payload: JSON, token: str | None, t
         if heartbeat:
             deadlines["heartbeat"] = clock.now() + timedelta(seconds=heartbeat)
 
+    kind, name, _, _ = resource_parts(state.resource)
+
+    def submitted(output: JSON) -> None:  # .sync / .waitForTaskToken: the API call was accepted
+        frame.last = ex.history.add("TaskSubmitted", frame.last, "taskSubmittedEventDetails",
+                                    {"resourceType": kind, "resource": name, "output": paths.dumps(output),
+                                     "outputDetails": NOT_TRUNCATED})
+
     ctx = TaskContext(resource=state.resource, state_name=state.name, execution_arn=ex.info.execution_arn,
-                      task_token=token, clock=clock, heartbeat=beat, credentials=credentials)
+                      task_token=token, clock=clock, heartbeat=beat, credentials=credentials,
+                      submitted=submitted)
     if not timeout and not heartbeat:
         return await registry.invoke(state.resource, payload, ctx), None
     outcome: dict[str, Any] = {}

@@ -407,3 +407,21 @@ async def test_agent_registry_handler_keeps_one_session_across_turns() -> None:
     assert events[-1] == {"flowCompletionEvent": {"completionReason": "INPUT_REQUIRED"}}
     await run.resume("Ag", "agentInputText", "yes")
     assert seen == [("exec-1", "hi"), ("exec-1", "yes")]
+
+
+async def test_lambda_handler_exception_is_dependency_failed_naming_the_function() -> None:
+    registry = TaskRegistry()
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:broken"
+
+    @registry.task(arn)
+    def handler(event: dict[str, Any]) -> Any:
+        raise ValueError("bad payload")
+
+    node = {"name": "Fn", "type": "LambdaFunction", "configuration": {"lambdaFunction": {"lambdaArn": arn}},
+            "inputs": [io("codeHookInput")], "outputs": [{"name": "functionResponse", "type": "String"}]}
+    definition = {"nodes": [inp(), node, out()],
+                  "connections": [data("In", "document", "Fn", "codeHookInput"), data("Fn", "functionResponse", "Out", "document")]}
+    with pytest.raises(FlowFailure) as info:
+        await _run(definition, "x", registry=registry)
+    assert (info.value.code, info.value.message, info.value.resource_name) == (
+        "dependencyFailedException", "ValueError: bad payload", arn)

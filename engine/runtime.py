@@ -86,25 +86,35 @@ class Resume:
 
 
 class _EventWriter:
-    """Stamps engine events into the store, renumbering them when resuming."""
+    """Stamps engine events into the store.
+
+    Ids are mapped as events pass: a resumed run continues the stored numbering (its
+    ExecutionStarted and synthetic jump are dropped), and activity Task events take AWS's
+    Activity* shapes, ActivityStarted being written when a worker picks the task up.
+    """
 
     def __init__(self, store: Store | None, arn: str, resume: Resume | None,
-                 observer: Callable[[str, Record], None] | None = None) -> None:
+                 observer: Callable[[str, Record], None] | None = None, account: str = "123456789012") -> None:
         self.store = store
         self.arn = arn
         self.resume = resume
         self.observer = observer
+        self.account = account
         self.events: list[Record] = []
         self.last_id = 0
         self.closed = False
         self._ids: dict[int, int] = {}
+        self._held: list[tuple[int, Record]] = []
 
     def __call__(self, event: Mapping[str, Any]) -> None:
         if self.closed:
             return
         record = {k: (epoch(v) if isinstance(v, datetime) else v) for k, v in event.items()}
-        if self.resume is not None and not self._renumber(record):
+        if not self._renumber(record):
             return
+        self._write(record)
+
+    def _write(self, record: Record) -> None:
         self.last_id = int(record["id"])
         self.events.append(record)
         if self.store is not None:
@@ -113,20 +123,72 @@ class _EventWriter:
             self.observer(self.arn, record)
 
     def _renumber(self, record: Record) -> bool:
-        """Map ids of a resumed run onto the stored history; False drops the event."""
-        assert self.resume is not None
+        """Give the event its stored id and previousEventId; False drops (or holds) it."""
         engine_id, prev = int(record["id"]), int(record.get("previousEventId", 0))
-        base_prev = self.resume.previous_id
-        mapped_prev = self._ids.get(prev, base_prev) if prev > 1 else base_prev
+        base_prev = self.resume.previous_id if self.resume is not None else 0
+        mapped_prev = base_prev if prev == 0 else self._ids.get(prev, prev)
         details = next((v for k, v in record.items() if k.endswith("EventDetails")), None)
-        synthetic = isinstance(details, dict) and details.get("name") == RESUME_STATE
-        if record["type"] == "ExecutionStarted" or synthetic:
+        if self.resume is not None and (record["type"] == "ExecutionStarted" or (
+                isinstance(details, dict) and details.get("name") == RESUME_STATE)):
             self._ids[engine_id] = mapped_prev
             return False
-        new_id = max(self.last_id, self.resume.next_id - 1) + 1
-        self._ids[engine_id] = new_id
-        record["id"], record["previousEventId"] = new_id, mapped_prev
+        record["previousEventId"] = mapped_prev
+        if isinstance(details, dict) and details.get("resourceType") == "states" and \
+                str(details.get("resource", "")).startswith("activity:") and not self._as_activity(record, details):
+            self._ids[engine_id] = mapped_prev
+            self._held.append((engine_id, record))
+            return False
+        record["id"] = self.last_id + 1
+        self._ids[engine_id] = record["id"]
         return True
+
+    def _activity_arn(self, details: Mapping[str, Any]) -> str:
+        return f"arn:aws:states:{details.get('region', 'us-east-1')}:{self.account}:{details['resource']}"
+
+    def _as_activity(self, record: Record, details: dict[str, Any]) -> bool:
+        """Rewrite a Task* event of an activity as AWS records it; False holds a TaskStarted."""
+        kind = record.pop("type")
+        record.pop(next(k for k in list(record) if k.endswith("EventDetails")))
+        if kind == "TaskStarted":
+            record["type"], record["resource"] = "TaskStarted", self._activity_arn(details)
+            return False
+        if kind == "TaskScheduled":
+            new: dict[str, Any] = {"resource": self._activity_arn(details), "input": details.get("parameters", "{}"),
+                                   "inputDetails": {"truncated": False}}
+            new.update({k: details[k] for k in ("timeoutInSeconds", "heartbeatInSeconds") if k in details})
+            record["type"], record["activityScheduledEventDetails"] = "ActivityScheduled", new
+        elif kind == "TaskSucceeded":
+            record["type"] = "ActivitySucceeded"
+            record["activitySucceededEventDetails"] = {"output": details.get("output"),
+                                                       "outputDetails": {"truncated": False}}
+        else:
+            name = {"TaskFailed": "ActivityFailed", "TaskTimedOut": "ActivityTimedOut"}.get(kind, kind)
+            record["type"] = name
+            key = name[0].lower() + name[1:] + "EventDetails"
+            record[key] = {k: details[k] for k in ("error", "cause") if k in details}
+            if kind == "TaskTimedOut":
+                self._drop_held(self._activity_arn(details))
+        return True
+
+    def _drop_held(self, activity_arn: str) -> None:
+        for i, (_, held) in enumerate(self._held):
+            if held["resource"] == activity_arn:
+                del self._held[i]
+                return
+
+    def activity_started(self, activity_arn: str, worker_name: str | None, now: datetime) -> None:
+        """A worker took the activity task: write its ActivityStarted event now."""
+        for i, (engine_id, held) in enumerate(self._held):
+            if held["resource"] != activity_arn:
+                continue
+            del self._held[i]
+            details = {"workerName": worker_name} if worker_name else {}
+            record: Record = {"timestamp": epoch(now), "type": "ActivityStarted", "id": self.last_id + 1,
+                              "previousEventId": held["previousEventId"], "activityStartedEventDetails": details}
+            self._ids[engine_id] = record["id"]
+            if not self.closed:
+                self._write(record)
+            return
 
     def append(self, event_type: str, details: Mapping[str, Any], now: datetime, previous: int = 0) -> Record:
         """Add an event of the runtime's own (ExecutionAborted, ExecutionRedriven...)."""
@@ -307,7 +369,7 @@ class Runtime:
     async def _execute(self, run: _Running, record: Record, definition: str, input_text: str,
                        resume: Resume | None) -> None:
         asl = _asl()
-        writer = _EventWriter(self.store, run.arn, resume, self._observe_map)
+        writer = _EventWriter(self.store, run.arn, resume, self._observe_map, self.arns.account)
         if resume is not None:
             writer.last_id = resume.next_id - 1
         run.writer = writer
@@ -529,6 +591,9 @@ class Runtime:
                 while queue:
                     waiter = queue.popleft()
                     if waiter.token in self._waiters and waiter.outcome is None:
+                        run = self._running.get(waiter.execution_arn)
+                        if run is not None and run.writer is not None:
+                            run.writer.activity_started(activity_arn, worker_name, self.clock.now())
                         return waiter.token, waiter.input_text or "{}"
                 event = self._queue_signals.setdefault(activity_arn, anyio.Event())
                 await event.wait()

@@ -101,7 +101,7 @@ def test_executions_survive_kill_9(data_dir: Path) -> None:
             runs[key] = sfn.start_execution(stateMachineArn=arn, name=f"run-{key}", input='{"k": 1}')["executionArn"]
         old_token = _until(lambda: _token_of(sfn, runs["token"]))
         _until(lambda: any(e["type"] == "WaitStateEntered" for e in _history(sfn, runs["wait"])))
-        _until(lambda: any(e["type"] == "TaskStarted" for e in _history(sfn, runs["activity"])))
+        _until(lambda: any(e["type"] == "ActivityScheduled" for e in _history(sfn, runs["activity"])))
         first.kill()
     finally:
         first.stop()

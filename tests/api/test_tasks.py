@@ -70,6 +70,18 @@ def test_activity_success_and_spent_token(sfn: Any, name: str) -> None:
     sfn.send_task_success(taskToken=task["taskToken"], output='{"done": true}')
     described = wait_for(sfn, execution)
     assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"done": True}
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled",
+                                           "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+                                           "ExecutionSucceeded"]
+    assert [(e["id"], e["previousEventId"]) for e in events] == [(1, 0), (2, 0), (3, 2), (4, 3), (5, 4), (6, 5),
+                                                                 (7, 6)]
+    scheduled = events[2]["activityScheduledEventDetails"]
+    assert (scheduled["resource"], json.loads(scheduled["input"])) == (activity, {"job": 7})
+    assert scheduled["inputDetails"] == {"truncated": False}
+    assert events[3]["activityStartedEventDetails"] == {"workerName": "w1"}
+    assert events[4]["activitySucceededEventDetails"] == {"output": '{"done":true}',
+                                                          "outputDetails": {"truncated": False}}
     with pytest.raises(ClientError) as excinfo:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
     assert error_of(excinfo)[0] == "TaskDoesNotExist"
@@ -109,6 +121,8 @@ def test_timed_out_task(sfn: Any, name: str) -> None:
     task = poll(sfn, activity)
     described = wait_for(sfn, execution)
     assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+    assert types[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivityTimedOut"]
     with pytest.raises(ClientError) as excinfo:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
     assert error_of(excinfo)[0] == "TaskTimedOut"

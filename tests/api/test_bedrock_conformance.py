@@ -54,3 +54,10 @@ def test_expected_error_that_does_not_happen_is_reported(cases: list[dict[str, A
     case = _by_id(cases, "type-mismatch-flow-input")
     case["inputs"][0]["content"]["document"] = {"hoge": "aaa"}
     assert runner.run_case(*clients, case) == ["expected ValidationException but the call succeeded"]
+
+
+def test_a_missing_folder_is_a_note_with_if_exists_and_an_error_without(tmp_path, capsys) -> None:
+    missing = tmp_path / "absent"
+    assert runner.main(["--if-exists", str(missing)]) == 0
+    assert "not found" in capsys.readouterr().out
+    assert runner.main([str(missing)]) == 1

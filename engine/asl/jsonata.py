@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from jsonata.jexception import JException  # type: ignore[import-untyped]
 from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
+from jsonata.functions import Functions  # type: ignore[import-untyped]
 from jsonata.utils import Utils  # type: ignore[import-untyped]
 
 from engine.errors import ErrorName, StatesError
@@ -111,11 +112,37 @@ def _js_stringify(value: Any) -> str:
 def _evaluation_failure(err: Exception) -> str:
     """The tail after "threw an error during evaluation": AWS writes ``. CODE: message`` for a
     JSONata error and ``: message`` for one without a code."""
-    if isinstance(err, JException):
+    if isinstance(err, JException) and err.error in JException.error_codes:
         return f". {err.error}: {_error_message(err)}"
     if isinstance(err, _FunctionError):
         return f": {err}"
+    # Some jsonata-python functions raise a bare message (JException(message), RuntimeError):
+    # give it the code of the jsonata-js message it spells.
+    message = err.error if isinstance(err, JException) else str(err)
+    code = _code_of(message)
+    if code is not None:
+        return f". {code}: {message}"
     return f": {type(err).__name__}: {err}"
+
+
+def _code_of(message: str) -> str | None:
+    plain = message.replace("'", '"')
+    for code, pattern in _MESSAGE_PATTERNS:
+        if pattern.fullmatch(plain):
+            return code
+    return None
+
+
+def _message_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{\{\{?\w+\}?\}\}", _JS_WORDING.sub("function", template).replace("'", '"'))
+    return re.compile(".*?".join(re.escape(part) for part in parts), re.IGNORECASE)
+
+
+_MESSAGE_PATTERNS: Final = tuple(
+    (code, _message_pattern(template))
+    for code, template in JException.error_codes.items()
+    if template.strip("{}") != "message"
+)
 
 
 def type_name(value: JSON) -> str:
@@ -269,6 +296,8 @@ def _parse(text: Any) -> Any:
 
 _EXTRAS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
     ("string", lambda arg=None, prettify=None: _string(arg, prettify), "<x-b?:s>"),
+    ("sort", lambda array=None, comparator=None: _sort(array, comparator), "<af?:a>"),
+    ("toMillis", lambda timestamp=None, picture=None: _to_millis(timestamp, picture), "<s-s?:n>"),
     ("number", lambda arg=None: _number(arg), "<(nsb)-:n>"),
     ("partition", _partition, "<an:a>"),
     ("range", _range, "<nnn:a>"),
@@ -359,9 +388,59 @@ def _string(arg: Any = None, prettify: Any = None) -> Any:
         return None
     if isinstance(arg, str):
         return arg
+    if Utils.is_function(arg) or _is_lambda(arg):
+        return ""
     if isinstance(arg, (int, float)) and not isinstance(arg, bool) and not math.isfinite(float(arg)):
         raise JException("D3001", -1)
     return _js_json(arg, "  " if prettify is True else None)
+
+
+def _sort(array: Any = None, comparator: Any = None) -> Any:
+    """jsonata-js $sort: a stable merge sort; ``comparator(a, b)`` true puts b first."""
+    if array is None:
+        return None
+    items = list(array) if isinstance(array, list) else [array]
+    if len(items) <= 1:
+        return items
+    if comparator is None:
+        if not (Utils.is_array_of_numbers(items) or Utils.is_array_of_strings(items)):
+            raise JException("D3070", -1)
+        return sorted(items)
+    return _merge_sort(items, lambda a, b: _js_truthy(Functions.func_apply(comparator, [a, b])))
+
+
+def _merge_sort(items: list[Any], after: Callable[[Any, Any], bool]) -> list[Any]:
+    if len(items) <= 1:
+        return items
+    middle = len(items) // 2
+    left, right = _merge_sort(items[:middle], after), _merge_sort(items[middle:], after)
+    merged: list[Any] = []
+    while left and right:
+        merged.append(right.pop(0) if after(left[0], right[0]) else left.pop(0))
+    return merged + left + right
+
+
+def _js_truthy(value: Any) -> bool:
+    if value is None or value is _NULL or value is False:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0 and not math.isnan(value)
+    return value != ""
+
+
+# jsonata-js accepts only this ISO 8601 shape when $toMillis has no picture (Date.parse reads it).
+_ISO8601: Final = re.compile(r"\d{4}(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?")
+
+
+def _to_millis(timestamp: Any = None, picture: Any = None) -> Any:
+    if timestamp is None:
+        return None
+    if picture is None and not _ISO8601.fullmatch(timestamp):
+        raise JException("D3110", -1, timestamp)
+    try:
+        return Functions.datetime_to_millis(timestamp, picture)
+    except (ValueError, OverflowError) as err:
+        raise JException("D3110", -1, timestamp) from err
 
 
 _DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
@@ -616,8 +695,10 @@ def compile(text: str) -> Expression:  # noqa: A001 - the contract's name
         engine = _Engine(source)
     except JException as err:
         raise ValueError(_error_message(err)) from None
-    except (RecursionError, ValueError, TypeError, IndexError) as err:
-        raise ValueError(str(err)) from None
+    except KeyError as err:  # jsonata-python's parser looks unknown symbols up unguarded
+        raise ValueError(f"Unknown operator: {_js_stringify(err.args[0])}") from None
+    except Exception as err:  # noqa: BLE001 - any parser failure is a syntax error
+        raise ValueError(str(err) or type(err).__name__) from None
     if engine.errors:
         raise ValueError(str(engine.errors[0]))
     engine.set_output_convert_nulls(False)

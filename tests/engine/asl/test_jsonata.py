@@ -510,3 +510,50 @@ def test_now_and_millis_read_the_given_clock() -> None:
     assert compile("{% $now() %}").evaluate(STATES, {}, now=now) == "2026-11-23T14:00:05.250Z"
     wall = compile("{% $millis() %}").evaluate(STATES, {})
     assert isinstance(wall, int) and wall > 1795442405250 - 10**12
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # jsonata-js sorts with a stable merge sort; comparator(a, b) true puts b first.
+        (
+            "{% $sort([{'k': 2, 'n': 'a'}, {'k': 1, 'n': 'b'}, {'k': 2, 'n': 'c'}, {'k': 1, 'n': 'd'}],"
+            " function($a, $b) { $a.k > $b.k }).n %}",
+            ["b", "d", "a", "c"],
+        ),
+        ("{% $sort([3, 1, 2]) %}", [1, 2, 3]),
+        ("{% $sort(['b', 'a']) %}", ["a", "b"]),
+        ("{% $sort([1, 3, 2], function($a, $b) { $a < $b }) %}", [3, 2, 1]),
+        ("{% $string(function() { 1 }) %}", ""),
+        ("{% $string($string) %}", ""),
+        ("{% $toMillis('2018-02-03T11:15:33Z') %}", 1517656533000),
+        ("{% $toMillis('2018-02-03T11:15:33.500+01:00') %}", 1517652933500),
+        ("{% $toMillis('2018') %}", 1514764800000),
+    ],
+)
+def test_jsonata_js_functions(text: str, expected: object) -> None:
+    assert evaluate(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        (
+            "{% $toMillis('2018-02-03 11:15:33') %}",
+            'D3110: The argument of the toMillis function must be an ISO 8601 formatted timestamp. '
+            'Given "2018-02-03 11:15:33"',
+        ),
+        (
+            "{% $fromMillis(0, '[YN]-[M') %}",
+            "D3135: No matching closing bracket ']' in date/time picture string",
+        ),
+        (
+            "{% $replace('hello', '', 'bye') %}",
+            "D3010: Second argument of replace function cannot be an empty string",
+        ),
+    ],
+)
+def test_bare_library_messages_get_their_jsonata_code(text: str, detail: str) -> None:
+    with pytest.raises(StatesError) as info:
+        evaluate(text)
+    assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
     from api.bedrock_agent import add_serve_arguments
     add_serve_arguments(serve)  # the Bedrock Flows options (--flow-mocks, --s3-dir, ...)
+    from api import sim
+    sim.add_serve_arguments(serve)  # the Sim API options (--api-key, --sim-rate-limit)
     run = commands.add_parser("run", help="run one execution in process and print its output")
     run.add_argument("definition", help="path to an ASL definition (JSON)")
     run.add_argument("--input", default=None, help="execution input (JSON text)")
@@ -77,6 +79,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(SNIPPET.format(endpoint=f"http://{host}:{port}", data=data), flush=True)
     app = create_app(runtime)
     configure(app, **settings_from_args(args))
+    from api import sim
+    print(sim.configure_from_args(app, args).banner(), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
     return 0

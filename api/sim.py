@@ -7,6 +7,7 @@ v2 object shape under ``/api/v2`` and the flat ``{error, code}`` shape elsewhere
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -139,6 +140,28 @@ def configure(app: Any, *, api_keys: Iterable[str] = (), rate_limit: str | RateL
     app.state.sim = SimService(app, settings)
     app.state.sim.runs.group = group
     return settings
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """``statesim serve`` options of the Sim API."""
+    parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                        help=f"an X-API-Key the Sim API accepts (repeatable; also ${API_KEYS_ENV}, comma-separated); "
+                             "with none, any key is accepted")
+    parser.add_argument("--sim-rate-limit", type=_rate_argument, default=None, metavar="N/MIN",
+                        help="throttle Sim executions per API key (429 with Retry-After), e.g. 10/MIN or 2/SEC; "
+                             "off by default")
+
+
+def _rate_argument(text: str) -> RateLimit:
+    try:
+        return parse_rate_limit(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def configure_from_args(app: Any, args: argparse.Namespace) -> SimSettings:
+    """``configure`` with the options ``add_serve_arguments`` added."""
+    return configure(app, api_keys=args.api_key, rate_limit=args.sim_rate_limit)
 
 
 def _service(app: Any) -> SimService:
@@ -611,4 +634,5 @@ def _legacy_result(record: Mapping[str, Any]) -> dict[str, Any]:
             "traceSpans": [], "totalDuration": duration_ms(record)}
 
 
-__all__ = ["RateLimit", "SimSettings", "TERMINAL", "configure", "parse_rate_limit", "router"]
+__all__ = ["RateLimit", "SimSettings", "TERMINAL", "add_serve_arguments", "configure", "configure_from_args",
+           "parse_rate_limit", "router"]

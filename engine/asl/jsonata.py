@@ -129,7 +129,7 @@ def _code_of(message: str) -> str | None:
     plain = message.replace("'", '"')
     for code, pattern in _MESSAGE_PATTERNS:
         if pattern.fullmatch(plain):
-            return code
+            return str(code)
     return None
 
 
@@ -424,8 +424,8 @@ def _js_truthy(value: Any) -> bool:
     if value is None or value is _NULL or value is False:
         return False
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and not math.isnan(value)
-    return value != ""
+        return bool(value != 0 and not math.isnan(value))
+    return bool(value != "")
 
 
 # jsonata-js accepts only this ISO 8601 shape when $toMillis has no picture (Date.parse reads it).

@@ -1,0 +1,222 @@
+"""jsonata-python made to behave as jsonata-js 2.0.6, the version AWS runs ("Supported JSONata
+version", Step Functions docs): arithmetic on doubles, $string, $number, $sort, $toMillis, and
+argument checks that name the argument and function as jsonata-js does."""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from jsonata.functions import Functions  # type: ignore[import-untyped]
+from jsonata.jexception import JException  # type: ignore[import-untyped]
+from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
+from jsonata.utils import Utils  # type: ignore[import-untyped]
+
+from engine.asl.jsonata._values import _NULL, _is_lambda, _js_json
+
+
+def _string(arg: Any = None, prettify: Any = None) -> Any:
+    """jsonata-js $string."""
+    if isinstance(arg, Utils.JList) and arg.outer_wrapper:
+        arg = arg[0]
+    if arg is None:
+        return None
+    if isinstance(arg, str):
+        return arg
+    if Utils.is_function(arg) or _is_lambda(arg):
+        return ""
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool) and not math.isfinite(float(arg)):
+        raise JException("D3001", -1)
+    return _js_json(arg, "  " if prettify is True else None)
+
+
+def _sort(array: Any = None, comparator: Any = None) -> Any:
+    """jsonata-js $sort: a stable merge sort; ``comparator(a, b)`` true puts b first."""
+    if array is None:
+        return None
+    items = list(array) if isinstance(array, list) else [array]
+    if len(items) <= 1:
+        return items
+    if comparator is None:
+        if not (Utils.is_array_of_numbers(items) or Utils.is_array_of_strings(items)):
+            raise JException("D3070", -1)
+        return sorted(items)
+    return _merge_sort(items, lambda a, b: _js_truthy(Functions.func_apply(comparator, [a, b])))
+
+
+def _merge_sort(items: list[Any], after: Callable[[Any, Any], bool]) -> list[Any]:
+    if len(items) <= 1:
+        return items
+    middle = len(items) // 2
+    left, right = _merge_sort(items[:middle], after), _merge_sort(items[middle:], after)
+    merged: list[Any] = []
+    while left and right:
+        merged.append(right.pop(0) if after(left[0], right[0]) else left.pop(0))
+    return merged + left + right
+
+
+def _js_truthy(value: Any) -> bool:
+    if value is None or value is _NULL or value is False:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return bool(value != 0 and not math.isnan(value))
+    return bool(value != "")
+
+
+# jsonata-js accepts only this ISO 8601 shape when $toMillis has no picture (Date.parse reads it).
+_ISO8601: Final = re.compile(r"\d{4}(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?")
+
+
+def _to_millis(timestamp: Any = None, picture: Any = None) -> Any:
+    if timestamp is None:
+        return None
+    if picture is None and not _ISO8601.fullmatch(timestamp):
+        raise JException("D3110", -1, timestamp)
+    try:
+        return Functions.datetime_to_millis(timestamp, picture)
+    except (ValueError, OverflowError) as err:
+        raise JException("D3110", -1, timestamp) from err
+
+
+_DECIMAL: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?")
+_PREFIXED: Final = re.compile(r"0[xX][0-9A-Fa-f]+|0[oO][0-7]+|0[bB][01]+")
+
+
+def _number(arg: Any = None) -> Any:
+    """jsonata-js $number: decimal, 0x/0o/0b text, booleans; anything else is D3030."""
+    if arg is None:
+        return None
+    if isinstance(arg, bool):
+        return int(arg)
+    if isinstance(arg, (int, float)):
+        return arg
+    if isinstance(arg, str) and _DECIMAL.fullmatch(arg) and math.isfinite(float(arg)):
+        return Utils.convert_number(float(arg))
+    if isinstance(arg, str) and _PREFIXED.fullmatch(arg):
+        return int(arg, 0)
+    raise JException("D3030", -1, arg)
+
+
+def _arithmetic(op: str, lhs: float, rhs: float) -> float:
+    if op == "+":
+        return lhs + rhs
+    if op == "-":
+        return lhs - rhs
+    if op == "*":
+        return lhs * rhs
+    if rhs == 0:  # JavaScript: x/0 is +-Infinity, 0/0 and x%0 are NaN
+        if op == "%" or lhs == 0 or math.isnan(lhs):
+            return math.nan
+        return math.copysign(math.inf, lhs) * math.copysign(1.0, rhs)
+    return lhs / rhs if op == "/" else math.fmod(lhs, rhs)
+
+
+# Python exceptions that some jsonata-python functions let escape, as jsonata-js's codes.
+_NATIVE_FAILURES: Final[Mapping[str, str]] = {
+    "toMillis": "D3110",
+    "power": "D3061",
+    "decodeUrl": "D3140",
+    "decodeUrlComponent": "D3140",
+    "sort": "D3070",
+}
+
+
+class _Engine(Jsonata):  # type: ignore[misc]
+    """jsonata-python with jsonata-js's arithmetic and error details."""
+
+    fixed_millis: int | None = None
+    """When set, what $now() and $millis() read instead of the wall clock (an engine Clock)."""
+
+    @property
+    def timestamp(self) -> int:
+        return self.fixed_millis if self.fixed_millis is not None else self._wall_millis
+
+    @timestamp.setter
+    def timestamp(self, value: int) -> None:
+        self._wall_millis = value
+
+    def evaluate_numeric_expression(self, lhs: Any, rhs: Any, op: Any) -> Any:
+        if lhs is not None and not Utils.is_numeric(lhs):
+            raise JException("T2001", -1, op, lhs)
+        if rhs is not None and not Utils.is_numeric(rhs):
+            raise JException("T2002", -1, op, rhs)
+        if lhs is None or rhs is None:
+            return None
+        result = _arithmetic(str(op), float(lhs), float(rhs))
+        return Utils.convert_number(result) if math.isfinite(result) else result
+
+    def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
+        return str(_string(lhs) or "") + str(_string(rhs) or "")
+
+    def validate_arguments(self, signature: Any, args: Any, context: Any) -> Any:
+        # jsonata-python lets JSON null match any parameter (as if it were missing); jsonata-js
+        # checks it as type 'l', so $uppercase(null) fails T0410.
+        checked = getattr(signature, "signature", None)
+        if checked is None or not isinstance(args, list):
+            return super().validate_arguments(signature, args, context)
+        supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
+        match = checked._regex.fullmatch(supplied)
+        if match is None:
+            raise JException("T0410", -1, _mismatch_index(checked, supplied), checked.function_name)
+        return super().validate_arguments(signature, _wrap_nulls(checked, match, args), context)
+
+    def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:  # noqa: A002
+        try:
+            return super().apply_inner(proc, args, input, environment)
+        except JException as err:
+            if err.error == "T0410" and err.current is None:
+                _name_the_argument(err, proc, args)
+            raise
+        except (ValueError, TypeError, ArithmeticError, UnicodeError, OSError) as err:
+            name = getattr(proc, "function_name", None)
+            code = _NATIVE_FAILURES.get(str(name))
+            if code is None:
+                raise
+            values = list(args) if isinstance(args, list) else []
+            if code == "D3140":
+                raise JException(code, -1, name, values[0] if values else None) from err
+            raise JException(code, -1, *values[:2]) from err
+
+
+def _wrap_nulls(signature: Any, match: re.Match[str], args: list[Any]) -> list[Any]:
+    """jsonata-js passes null to an array parameter as ``[null]`` ($count(null) is 1)."""
+    if _NULL not in args:
+        return args
+    wrapped, position = list(args), 0
+    for index, param in enumerate(signature._params):
+        group = match.group(index + 1) or ""
+        if param.type == "a" and group == "l":
+            wrapped[position] = [_NULL]
+        position += len(group)
+    return wrapped
+
+
+def _mismatch_index(signature: Any, supplied: str) -> int:
+    """The 1-based argument jsonata-js blames: the first parameter whose pattern stops matching
+    (jsonata-python full-matches each prefix and so always blames argument 1)."""
+    pattern, good_to = "^", 0
+    for param in signature._params:
+        pattern += param.regex
+        match = re.match(pattern, supplied)
+        if match is None:
+            break
+        good_to = match.end()
+    return good_to + 1
+
+
+def _name_the_argument(err: JException, proc: Any, args: Any) -> None:
+    """jsonata-python raises some T0410s bare; jsonata-js names the argument and the function."""
+    values = list(args) if isinstance(args, list) else []
+    index = next((i for i, v in enumerate(values) if v is _NULL), 0)
+    err.current = index + 1
+    err.expected = getattr(proc, "function_name", None)
+
+
+JS_FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
+    ("string", lambda arg=None, prettify=None: _string(arg, prettify), "<x-b?:s>"),
+    ("number", lambda arg=None: _number(arg), "<(nsb)-:n>"),
+    ("sort", lambda array=None, comparator=None: _sort(array, comparator), "<af?:a>"),
+    ("toMillis", lambda timestamp=None, picture=None: _to_millis(timestamp, picture), "<s-s?:n>"),
+)
+"""jsonata-js versions of library functions, bound over jsonata-python's (name, function, signature)."""

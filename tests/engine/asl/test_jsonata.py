@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -557,3 +558,22 @@ def test_bare_library_messages_get_their_jsonata_code(text: str, detail: str) ->
     with pytest.raises(StatesError) as info:
         evaluate(text)
     assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"
+
+
+def test_integers_beyond_2_to_the_53_are_doubles_as_in_javascript() -> None:
+    states = {"input": {"id": 12345678901234567890, "safe": 9007199254740991}}
+    assert compile("{% $states.input %}").evaluate(states, {}) == {"id": 12345678901234567000, "safe": 9007199254740991}
+    assert compile("{% $string($states.input.safe) %}").evaluate(states, {}) == "9007199254740990"
+
+
+def test_only_the_adapter_imports_the_jsonata_library() -> None:
+    """STYLE: one adapter package wraps jsonata-python; nothing else reaches it."""
+    root = Path(__file__).resolve().parents[3]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("engine", "api", "benchmarks")
+        for path in (root / folder).rglob("*.py")
+        if "asl/jsonata/" not in path.as_posix()
+        and re.search(r"^\s*(from jsonata[ .]|import jsonata\b)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert offenders == []

@@ -178,6 +178,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Background runs (async, streamed and sync alike) live in this task group."""
     async with anyio.create_task_group() as group:
         _service(app).runs.group = group
+        _service(app).runs.recover()
         try:
             yield
         finally:
@@ -399,7 +400,7 @@ def _run_result(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_status(record: Mapping[str, Any], include_output: bool, selectors: list[str]) -> dict[str, Any]:
-    blocks = None
+    blocks: dict[str, Any] | None = None
     if selectors:
         blocks = {}
         for block, value in (record.get("blockOutputs") or {}).items():

@@ -21,6 +21,8 @@ from typing import Any
 import anyio
 import anyio.abc
 
+from api.errors import AwsError
+from engine.errors import StatesimError
 from engine.runtime import Runtime, epoch
 
 log = logging.getLogger("statesim.sim")
@@ -135,13 +137,27 @@ class Runs:
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         """The run record, its status refreshed from its execution when it is a state machine run."""
-        record = self.store.get(RUN_KIND, run_id)
+        record: dict[str, Any] | None = self.store.get(RUN_KIND, run_id)
         if record is None or record["status"] in TERMINAL or not record.get("executionArn"):
             return record
         execution = self.store.get("execution", record["executionArn"])
         if execution is None or execution["status"] == "RUNNING":
             return record
         return self._close_execution(record, execution)
+
+    def recover(self) -> None:
+        """After a restart: queued runs start now; flow and EXPRESS runs that were running are lost.
+
+        A STANDARD state machine run needs nothing: the runtime resumes its execution and ``get``
+        reads the outcome from the execution record.
+        """
+        for record in self.store.list(RUN_KIND):
+            if record["status"] == "queued":
+                self.start(record)
+            elif record["status"] == "running" and not record.get("executionArn"):
+                self._finish(record, "failed", error={
+                    "message": "The run was interrupted: statesim stopped while it was running.",
+                    "code": "EXECUTION_FAILED"})
 
     def _close_execution(self, record: dict[str, Any], execution: Mapping[str, Any]) -> dict[str, Any]:
         status = _SFN_STATUS[str(execution["status"])]
@@ -207,14 +223,22 @@ class Runs:
         if machine is None:
             self._finish(record, "failed", error={"message": "Workflow not found", "code": "EXECUTION_FAILED"})
             return
-        name = record["runId"] if _EXECUTION_NAME.match(record["runId"]) else str(uuid.uuid4())
+        name = record["runId"]
+        if not _EXECUTION_NAME.match(name) or \
+                self.store.get("execution", self.runtime.arns.execution(str(machine["name"]), name)) is not None:
+            name = str(uuid.uuid4())
         params = {"stateMachineArn": record["workflowArn"], "name": name,
                   "input": json.dumps(record["input"], ensure_ascii=False)}
         record["startedAt"] = self.now()
         if machine.get("type") == "EXPRESS":
             await self._run_express(record, machine, params, sink)
             return
-        started = await StepFunctions(self.runtime).start_execution(params)
+        try:
+            started = await StepFunctions(self.runtime).start_execution(params)
+        except (AwsError, StatesimError) as exc:  # e.g. an input over 256 KiB
+            self._finish(record, "failed", error={"message": str(getattr(exc, "message", exc)),
+                                                   "code": "INVALID_INPUT"})
+            return
         record.update(status="running", executionArn=started["executionArn"])
         self._save(record)
         await self._follow(record, sink)

@@ -127,3 +127,15 @@ def test_undeployed_flow_is_forbidden(http: httpx.Client, server: Server) -> Non
         403, {"code": "FORBIDDEN", "message": "Workflow is not deployed"})
     status = http.get(f"/api/workflows/{draft}/status", headers=KEY).json()
     assert status == {"isDeployed": False, "deployedAt": None, "isPublished": False, "needsRedeployment": False}
+
+
+
+def test_a_run_id_taken_by_another_execution_gets_a_fresh_execution_name(http: httpx.Client, greet: str,
+                                                                         sfn: Any) -> None:
+    machine_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{greet}"
+    taken = "taken-" + greet[-6:]
+    sfn.start_execution(stateMachineArn=machine_arn, name=taken, input='{"name": "first"}')
+    response = _post(http, greet, {"input": {"name": "second"}}, headers={"X-Run-Id": taken})
+    data = response.json()["data"]
+    assert (data["runId"], data["status"], data["output"]) == (taken, "completed",
+                                                               {"greeting": "Hello, second!", "loud": True})

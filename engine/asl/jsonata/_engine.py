@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from jsonata.functions import Functions  # type: ignore[import-untyped]
@@ -62,6 +62,82 @@ def _js_truthy(value: Any) -> bool:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return bool(value != 0 and not math.isnan(value))
     return bool(value != "")
+
+
+def _replace(text: Any = None, pattern: Any = None, replacement: Any = None, limit: Any = None) -> Any:
+    """jsonata-js $replace: a string pattern inserts the replacement as is; a regex one expands
+    ``$0``/``$n`` or calls the function with {match, start, end, groups}."""
+    if text is None:
+        return None
+    if pattern == "":
+        raise JException("D3010", -1, pattern)
+    if limit is not None and limit < 0:
+        raise JException("D3011", -1, limit)
+    if limit is not None and limit == 0:
+        return text
+    if isinstance(pattern, str):
+        pieces = text.split(pattern) if limit is None else text.split(pattern, int(limit))
+        return (replacement if isinstance(replacement, str) else "").join(pieces)
+    out, position = [], 0
+    for count, match in enumerate(_regex_matches(pattern, text)):
+        if limit is not None and count >= limit:
+            break
+        found = {"match": match.group(0), "start": match.start(), "end": match.end(), "groups": list(match.groups())}
+        if isinstance(replacement, str):
+            substitute = _expand(replacement, found)
+        else:
+            substitute = Functions.func_apply(replacement, [found])
+            if not isinstance(substitute, str):
+                raise JException("D3012", -1, substitute)
+        out.append(text[position : match.start()] + substitute)
+        position = match.end()
+    return "".join(out) + text[position:]
+
+
+def _regex_matches(pattern: Any, text: str) -> Iterator[re.Match[str]]:
+    """Successive matches as a JavaScript global regex finds them (D1004 on a repeated empty match)."""
+    match = pattern.search(text, 0)
+    while match is not None:
+        yield match
+        if match.end() >= len(text):
+            return
+        match = pattern.search(text, match.end())
+        if match is not None and match.group(0) == "":
+            raise JException("D1004", -1, pattern.pattern)
+
+
+def _expand(template: str, found: dict[str, Any]) -> str:
+    """``$$`` is ``$``, ``$0`` the match, ``$n`` group n (as many digits as the group count has)."""
+    groups: list[Any] = found["groups"]
+    out, position = [], 0
+    while (index := template.find("$", position)) != -1 and position < len(template):
+        out.append(template[position:index])
+        position = index + 1
+        following = template[position : position + 1]
+        if following == "$":
+            out.append("$")
+            position += 1
+        elif following == "0":
+            out.append(found["match"])
+            position += 1
+        else:
+            digits = len(str(len(groups))) if groups else 1
+            number = _leading_int(template[position : position + digits])
+            if digits > 1 and number is not None and number > len(groups):
+                number = _leading_int(template[position : position + digits - 1])
+            if number is None:
+                out.append("$")
+                continue
+            if 0 < number <= len(groups) and groups[number - 1] is not None:
+                out.append(groups[number - 1])
+            position += len(str(number))
+    return "".join(out) + template[position:]
+
+
+def _leading_int(text: str) -> int | None:
+    """``parseInt``: the leading digits of ``text``, or None."""
+    digits = re.match(r"\d+", text)
+    return int(digits.group(0)) if digits else None
 
 
 # jsonata-js accepts only this ISO 8601 shape when $toMillis has no picture (Date.parse reads it).
@@ -218,5 +294,6 @@ JS_FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
     ("number", lambda arg=None: _number(arg), "<(nsb)-:n>"),
     ("sort", lambda array=None, comparator=None: _sort(array, comparator), "<af?:a>"),
     ("toMillis", lambda timestamp=None, picture=None: _to_millis(timestamp, picture), "<s-s?:n>"),
+    ("replace", lambda text=None, pattern=None, rep=None, limit=None: _replace(text, pattern, rep, limit), "<s-(sf)(sf)n?:s>"),
 )
 """jsonata-js versions of library functions, bound over jsonata-python's (name, function, signature)."""

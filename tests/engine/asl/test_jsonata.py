@@ -577,3 +577,37 @@ def test_only_the_adapter_imports_the_jsonata_library() -> None:
         and re.search(r"^\s*(from jsonata[ .]|import jsonata\b)", path.read_text(encoding="utf-8"), re.MULTILINE)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% $replace('t 68F x', /(\\d+)F/, function($m) { $m.groups[0] & 'C' }) %}", "t 68C x"),
+        ("{% $replace('abc', /b/, function($m) { $string($m.start) & '-' & $string($m.end) }) %}", "a1-2c"),
+        ("{% $replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1') %}", "Smith, John"),
+        ("{% $replace('265USD', /([0-9]+)USD/, '$$$1') %}", "$265"),
+        ("{% $replace('abracadabra', /a(.)/, '$1$$$0$2') %}", "b$abrc$acd$adb$abra"),
+        ("{% $replace('abc', /(x)?b/, '[$1]') %}", "a[]c"),
+        ("{% $replace('abcb', 'b', '$0') %}", "a$0c$0"),  # a string pattern inserts the text as is
+        ("{% $replace('abcb', 'b', 'x', 1) %}", "axcb"),
+        ("{% $replace('aaa', /a/, 'b', 2) %}", "bba"),
+        ("{% $replace('aaa', /a/, 'b', 0) %}", "aaa"),
+    ],
+)
+def test_replace_as_jsonata_js(text: str, expected: str) -> None:
+    assert evaluate(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{% $replace('abracadabra', /.*?/, '$1') %}", "D1004: Regular expression matches zero length string"),
+        ("{% $replace('abc', /b/, function($m) { 1 }) %}", "D3012: Attempted to replace a matched string with a non-string value"),
+        ("{% $replace('abc', '', 'x') %}", "D3010: Second argument of replace function cannot be an empty string"),
+        ("{% $replace('abc', 'b', 'x', -1) %}", "D3011: Fourth argument of replace function must evaluate to a positive number"),
+    ],
+)
+def test_replace_errors(text: str, detail: str) -> None:
+    with pytest.raises(StatesError) as info:
+        evaluate(text)
+    assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"

@@ -23,7 +23,7 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.sim_runs import TERMINAL, Runs, Workflow, duration_ms, iso
+from api.sim_runs import SYNC_TIMEOUT_SECONDS, TERMINAL, Runs, Workflow, duration_ms, iso
 
 API_KEYS_ENV = "STATESIM_API_KEYS"
 """Comma-separated accepted API keys, added to ``--api-key``."""
@@ -106,6 +106,8 @@ class SimSettings:
 
     api_keys: frozenset[str] = frozenset()
     rate_limit: RateLimit | None = None
+    sync_timeout: float = SYNC_TIMEOUT_SECONDS
+    """Seconds a synchronous (or streamed) run may take before it fails with ``TIMEOUT``."""
 
     def banner(self) -> str:
         """The line ``statesim serve`` prints about the Sim API."""
@@ -130,12 +132,12 @@ class SimService:
 
 
 def configure(app: Any, *, api_keys: Iterable[str] = (), rate_limit: str | RateLimit | None = None,
-              env: Mapping[str, str] | None = None) -> SimSettings:
+              sync_timeout: float = SYNC_TIMEOUT_SECONDS, env: Mapping[str, str] | None = None) -> SimSettings:
     """Set the Sim API's keys (plus ``$STATESIM_API_KEYS``) and rate limit on ``app``."""
     env = os.environ if env is None else env
     keys = {k.strip() for k in [*api_keys, *env.get(API_KEYS_ENV, "").split(",")] if k.strip()}
     rate = parse_rate_limit(rate_limit) if isinstance(rate_limit, str) else rate_limit
-    settings = SimSettings(frozenset(keys), rate)
+    settings = SimSettings(frozenset(keys), rate, sync_timeout)
     group = _service(app).runs.group if isinstance(getattr(app.state, "sim", None), SimService) else None
     app.state.sim = SimService(app, settings)
     app.state.sim.runs.group = group
@@ -485,12 +487,13 @@ async def execute_v2(request: Request, workflow_id: str) -> Response:
         return refused.response
     payload = body.get("input") or {}
     if body.get("async"):
-        record = runs.new(workflow, payload, run_id=run_id, timeout=body.get("executionTimeoutSeconds"))
+        record = runs.new(workflow, payload, run_id=run_id,
+                          timeout=body.get("executionTimeoutSeconds") or MAX_EXECUTION_TIMEOUT)
         runs.start(record)
         url = str(request.base_url).rstrip("/") + f"/api/v2/workflows/{workflow_id}/runs/{record['runId']}"
         return JSONResponse({"data": {"runId": record["runId"], "statusUrl": url}}, status_code=202,
                             headers={**NO_STORE, "X-Run-Id": record["runId"]})
-    record = runs.new(workflow, payload, run_id=run_id)
+    record = runs.new(workflow, payload, run_id=run_id, timeout=_service(request.app).settings.sync_timeout)
     if body.get("stream"):
         return _stream(runs, record, list(body.get("selectedOutputs") or []))
     runs.start(record)
@@ -610,19 +613,21 @@ async def execute_legacy(request: Request, workflow_id: str) -> Response:
     payload = {k: v for k, v in body.items() if k not in _LEGACY_CONTROL}
     stream = body.get("stream") is True or request.headers.get("x-stream-response") == "true"
     if request.headers.get("x-execution-mode") == "async" and not stream:
-        record = runs.new(workflow, payload, legacy=True)
+        record = runs.new(workflow, payload, legacy=True, timeout=MAX_EXECUTION_TIMEOUT)
         runs.start(record)
         url = str(request.base_url).rstrip("/") + f"/api/jobs/{record['runId']}"
         return JSONResponse({"success": True, "async": True, "taskId": record["runId"], "jobId": record["runId"],
                              "executionId": record["runId"], "status": "queued", "createdAt": iso(record["createdAt"]),
                              "message": "Workflow execution queued", "statusUrl": url, "links": {"status": url}},
                             status_code=202)
-    record = runs.new(workflow, payload, legacy=True)
+    record = runs.new(workflow, payload, legacy=True, timeout=_service(request.app).settings.sync_timeout)
     if stream:
         selected = body.get("selectedOutputs")
         return _stream(runs, record, [s for s in selected if isinstance(s, str)] if isinstance(selected, list) else [])
     runs.start(record)
     final = await runs.wait(record["runId"]) or record
+    if (final.get("error") or {}).get("code") == "TIMEOUT":
+        return JSONResponse({"success": False, "error": final["error"]["message"]}, status_code=408)
     return JSONResponse(_legacy_result(final))
 
 

@@ -116,15 +116,15 @@ class Runs:
     def exists(self, run_id: str) -> bool:
         return self.store.get(RUN_KIND, run_id) is not None
 
-    def new(self, workflow: Workflow, payload: Mapping[str, Any], *, run_id: str | None = None,
-            timeout: float | None = None, legacy: bool = False) -> dict[str, Any]:
-        """Persist a queued run of ``workflow`` with the v2 ``input`` object ``payload``."""
+    def new(self, workflow: Workflow, payload: Mapping[str, Any], *, timeout: float, run_id: str | None = None,
+            legacy: bool = False) -> dict[str, Any]:
+        """Persist a queued run of ``workflow`` with the v2 ``input`` object ``payload``; ``timeout`` in seconds."""
         run_id = run_id or str(uuid.uuid4())
         record: dict[str, Any] = {
             "runId": run_id, "workflowId": workflow.id, "workflowArn": workflow.arn, "kind": workflow.kind,
             "status": "queued", "trigger": "api", "createdAt": self.now(), "startedAt": None, "endedAt": None,
             "input": dict(payload), "output": None, "error": None, "blockOutputs": None, "legacy": legacy,
-            "timeout": timeout if timeout is not None else SYNC_TIMEOUT_SECONDS,
+            "timeout": timeout,
         }
         self._save(record)
         return record
@@ -244,7 +244,7 @@ class Runs:
         await self._follow(record, sink)
 
     async def _follow(self, record: dict[str, Any], sink: BlockSink | None) -> None:
-        arn, seen = record["executionArn"], 0
+        arn, seen, pause = record["executionArn"], 0, POLL_SECONDS / 8
         while True:
             running = self.runtime.is_running(arn)
             if sink is not None:
@@ -253,36 +253,34 @@ class Runs:
                 seen = len(events)
             if not running:
                 break
-            await anyio.sleep(POLL_SECONDS)
+            await anyio.sleep(pause)
+            pause = min(POLL_SECONDS * 2, pause * 1.5)
         execution = self.store.get("execution", arn)
         if execution is not None:
             self._close_execution(record, execution)
 
     async def _run_express(self, record: dict[str, Any], machine: Mapping[str, Any], params: Mapping[str, Any],
                            sink: BlockSink | None) -> None:
-        """EXPRESS machines keep no execution record (as on AWS): run in this task, events kept here."""
-        import engine.asl as asl
+        """EXPRESS machines keep no execution record (as on AWS): the run's result is all there is.
+
+        Its state outputs come from the result's history, so a stream sends them once the run ends.
+        """
         record["status"] = "running"
         self._save(record)
         arn = self.runtime.arns.express_execution(str(machine["name"]), str(params["name"]), uuid.uuid4().hex)
-        info = self.runtime.info({"executionArn": arn, "name": params["name"], "type": "EXPRESS",
-                                  "stateMachineArn": machine["stateMachineArn"], "roleArn": machine.get("roleArn", ""),
-                                  "startDate": record["startedAt"]})
-        history: list[dict[str, Any]] = []
-
-        def on_event(event: dict[str, Any]) -> None:
-            history.append(event)
-            if sink is not None:
-                _emit_states([event], sink)
-
-        result = await asl.run(asl.load(str(machine["definition"])), str(params["input"]), info=info,
-                               registry=self.runtime.registry, clock=self.runtime.clock, on_event=on_event)
+        execution = {"executionArn": arn, "name": params["name"], "type": "EXPRESS", "input": params["input"],
+                     "stateMachineArn": machine["stateMachineArn"], "roleArn": machine.get("roleArn", ""),
+                     "startDate": record["startedAt"]}
+        result = await self.runtime.run_sync(execution, str(machine["definition"]))
+        history = [dict(event) for event in result.history]
+        if sink is not None:
+            _emit_states(history, sink)
         blocks = _state_outputs(history)
         if result.status == "SUCCEEDED":
             self._finish(record, "completed", output=_json(result.output), blocks=blocks)
         else:
-            execution = {"status": result.status, "error": result.error, "cause": result.cause}
-            self._finish(record, _SFN_STATUS[result.status], error=_execution_error(execution, history),
+            outcome = {"status": result.status, "error": result.error, "cause": result.cause}
+            self._finish(record, _SFN_STATUS[result.status], error=_execution_error(outcome, history),
                          blocks=blocks)
 
     async def _run_flow(self, record: dict[str, Any], sink: BlockSink | None) -> None:

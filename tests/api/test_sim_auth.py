@@ -142,3 +142,19 @@ def test_banner_says_when_any_key_is_accepted() -> None:
                                       "accepted (no --api-key or $STATESIM_API_KEYS given)")
     assert SimSettings(frozenset({"a", "b"}), RateLimit(5, 60.0)).banner() == (
         "Sim API (simstudio-sdk): /api/v2/workflows/{id}/execute; 2 API key(s) accepted; rate limit 5/MIN")
+
+
+def test_sync_timeout_fails_in_band_on_v2_and_is_408_on_the_legacy_route() -> None:
+    from tests.api.conftest import make_client
+    from tests.sim.fixtures import activity_machine
+    with configured(sync_timeout=0.3) as server:
+        activity = make_client(server.endpoint).create_activity(name="sim-slow")["activityArn"]
+        name = machine(server.endpoint, activity_machine(activity))
+        with SimStudioClient(api_key="k", base_url=server.endpoint) as client:
+            result = client.execute_workflow(name, {})
+            assert isinstance(result, WorkflowExecutionResult)
+            assert (result.success, result.status, result.error) == (
+                False, "failed", "Workflow execution timed out after 0.3 seconds")
+        legacy = httpx.post(f"{server.endpoint}/api/workflows/{name}/execute", json={})
+        assert (legacy.status_code, legacy.json()) == (
+            408, {"success": False, "error": "Workflow execution timed out after 0.3 seconds"})

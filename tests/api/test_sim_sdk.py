@@ -196,3 +196,16 @@ def test_streaming_through_the_sdk_is_an_execution_error_as_with_sim(server: Ser
     with pytest.raises(SimStudioError) as raised:
         client.execute_workflow(name, {"name": "Gus"}, stream=True)
     assert (raised.value.code, raised.value.status) == ("EXECUTION_ERROR", None)
+
+
+def test_stopping_the_execution_cancels_the_run(server: Server, client: SimStudioClient, sfn: Any) -> None:
+    activity = sfn.create_activity(name=f"sim-{time.monotonic_ns()}")["activityArn"]
+    name = machine(server.endpoint, activity_machine(activity))
+    queued = client.execute_workflow(name, {}, async_execution=True)
+    assert isinstance(queued, AsyncExecutionResult)
+    assert wait_until(lambda: client.get_workflow_run(name, queued.run_id)["status"] == "running")
+    sfn.stop_execution(executionArn=f"arn:aws:states:us-east-1:123456789012:execution:{name}:{queued.run_id}",
+                       error="Operator", cause="not needed any more")
+    run = wait_until(lambda: (r := client.get_workflow_run(name, queued.run_id))["status"] == "cancelled" and r)
+    assert run["error"] == {"message": "not needed any more", "code": "CANCELLED"}
+    assert client.get_job_status(queued.run_id)["status"] == "cancelled"

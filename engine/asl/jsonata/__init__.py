@@ -63,6 +63,8 @@ class Expression:
 
     source: str
     _engine: Jsonata
+    variable_names: frozenset[str] = frozenset()
+    """Every ``$name`` the expression mentions (``states`` included): only these get bound."""
 
     def evaluate(
         self,
@@ -77,7 +79,7 @@ class Expression:
         ``field`` names the expression's place in messages; ``now`` is what $now()/$millis() see
         (default: the wall clock).
         """
-        return self._run(_bindings(states, variables), field, _millis(now))
+        return self._run(_bindings(states, variables, self.variable_names), field, _millis(now))
 
     def _run(self, bindings: dict[str, Any], field: str | None, millis: int | None = None) -> JSON:
         # jsonata-python evaluates on the instance last built in this thread ($now, $millis read its
@@ -180,7 +182,27 @@ def compile(text: str) -> Expression:  # noqa: A001 - the contract's name
         raise ValueError(str(engine.errors[0]))
     engine.set_output_convert_nulls(False)
     _install_extras(engine)
-    return Expression(source, engine)
+    return Expression(source, engine, _variable_names(engine.ast))
+
+
+def _variable_names(root: Any) -> frozenset[str]:
+    """The names of all variable nodes in the AST (a superset of the free ones; $eval is gone, so
+    no name can be reached any other way)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    pending: list[Any] = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, (list, tuple)):
+            pending.extend(node)
+        elif hasattr(node, "_outer_instance"):  # a parser Symbol
+            if node.type == "variable":
+                names.add(str(node.value))
+            pending.extend(v for k, v in vars(node).items() if not k.startswith("_outer"))
+    return frozenset(names)
 
 
 # ---------------------------------------------------------------- templates
@@ -208,13 +230,16 @@ class Template:
     payload: JSON
     field: str
     result_type: str | None = None
+    variable_names: frozenset[str] = frozenset()
+    """Every ``$name`` the template's expressions mention: only these get bound."""
 
     def render(self, states: Mapping[str, JSON], variables: Mapping[str, JSON], *, now: datetime | None = None) -> JSON:
         """Evaluate every expression; StatesError(QueryEvaluationError) as AWS words it.
 
         ``now`` is what $now()/$millis() see (default: the wall clock).
         """
-        value = _render(self.payload, _bindings(states, variables), _millis(now))
+        bindings = _bindings(states, variables, self.variable_names) if self.variable_names else {}
+        value = _render(self.payload, bindings, _millis(now))
         if self.result_type is not None and isinstance(self.payload, _Leaf):
             if not _TYPE_CHECKS[self.result_type](value):
                 raise self.payload.expression.type_error(self.payload.field, self.result_type, value)
@@ -226,9 +251,11 @@ class Template:
         return not _has_leaf(self.payload)
 
 
-def _bindings(states: Mapping[str, JSON], variables: Mapping[str, JSON]) -> dict[str, Any]:
-    bindings = {name: _to_jsonata(value) for name, value in variables.items()}
-    bindings["states"] = _to_jsonata(dict(states))
+def _bindings(states: Mapping[str, JSON], variables: Mapping[str, JSON], names: frozenset[str]) -> dict[str, Any]:
+    """``$states`` and the variables, converted for jsonata-python; only the ``names`` used."""
+    bindings = {name: _to_jsonata(variables[name]) for name in names if name in variables}
+    if "states" in names:
+        bindings["states"] = _to_jsonata(dict(states))
     return bindings
 
 
@@ -268,7 +295,18 @@ def compile_template(payload: JSON, *, field: str, result_type: str | None = Non
     """
     if result_type is not None and result_type not in _TYPE_CHECKS:
         raise ValueError(f"unknown result type {result_type!r}")
-    return Template(_compile_node(payload, field), field, result_type)
+    compiled = _compile_node(payload, field)
+    return Template(compiled, field, result_type, frozenset().union(*(leaf.expression.variable_names for leaf in _leaves(compiled))))
+
+
+def _leaves(node: Any) -> list[_Leaf]:
+    if isinstance(node, _Leaf):
+        return [node]
+    if isinstance(node, dict):
+        return [leaf for item in node.values() for leaf in _leaves(item)]
+    if isinstance(node, list):
+        return [leaf for item in node for leaf in _leaves(item)]
+    return []
 
 
 def _compile_node(node: JSON, field: str) -> Any:

@@ -611,3 +611,26 @@ def test_replace_errors(text: str, detail: str) -> None:
     with pytest.raises(StatesError) as info:
         evaluate(text)
     assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("{% $states.input.a %}", {"states"}),
+        ("{% $x + $y %}", {"x", "y"}),
+        ("{% $map($l, function($v) { $v + $k }) %}", {"map", "l", "v", "k"}),
+        ("{% $states.input.items[n > $lim].{'a': $q} %}", {"states", "lim", "q"}),
+        ("{% 1 %}", set()),
+    ],
+)
+def test_variable_names(text: str, names: set[str]) -> None:
+    """Only the variables an expression mentions are converted and bound."""
+    assert compile(text).variable_names == names
+
+
+def test_template_binds_only_what_it_uses() -> None:
+    template = compile_template({"a": "{% $x %}", "b": ["{% $states.input.a %}"], "c": 1}, field="Output")
+    assert template.variable_names == {"x", "states"}
+    unserialisable = {"x": 1, "huge": object()}  # never converted: not mentioned
+    assert template.render(STATES, unserialisable) == {"a": 1, "b": [1], "c": 1}
+    assert compile_template({"c": [1, {"d": None}]}, field="Output").render({}, {}) == {"c": [1, {"d": None}]}

@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -23,10 +22,10 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from api.sim_outputs import chunk_text, select, whole
 from api.sim_runs import SYNC_TIMEOUT_SECONDS, TERMINAL, Runs, Workflow, duration_ms, iso
+from api.sim_settings import API_KEYS_ENV, Limiter, RateLimit, SimSettings, add_serve_arguments, parse_rate_limit
 
-API_KEYS_ENV = "STATESIM_API_KEYS"
-"""Comma-separated accepted API keys, added to ``--api-key``."""
 MAX_BODY = 10 * 1024 * 1024
 MAX_EXECUTION_TIMEOUT = 604_800
 MAX_SELECTED = 100
@@ -34,8 +33,6 @@ STREAM_PROTOCOL = "agent-events-v1"
 UNLIMITED = 1_000_000
 """What usage limits report for requestsPerMinute when rate limiting is off."""
 _RUN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(SEC|SECOND|S|MIN|MINUTE|M|HOUR|H)\s*$", re.IGNORECASE)
-_PERIODS = {"S": 1.0, "SEC": 1.0, "SECOND": 1.0, "M": 60.0, "MIN": 60.0, "MINUTE": 60.0, "H": 3600.0, "HOUR": 3600.0}
 _V2_BODY_KEYS = ("input", "async", "executionTimeoutSeconds", "stream", "selectedOutputs", "includeThinking",
                  "includeToolCalls", "includeFileBase64", "base64MaxBytes")
 _LEGACY_CONTROL = ("selectedOutputs", "triggerType", "stream", "includeFileBase64", "base64MaxBytes",
@@ -44,82 +41,6 @@ _V2_STATUS = {"BAD_REQUEST": 400, "UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FO
               "PAYLOAD_TOO_LARGE": 413, "RATE_LIMITED": 429, "INTERNAL_ERROR": 500, "SERVICE_UNAVAILABLE": 503}
 _JOB_STATUS = {"queued": "pending", "running": "processing"}
 NO_STORE = {"Cache-Control": "private, no-store"}
-
-
-# ---- settings: API keys and rate limit -----------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """``limit`` executions per ``period`` seconds, per API key (a token bucket of ``limit`` tokens)."""
-
-    limit: int
-    period: float
-
-    @property
-    def per_minute(self) -> int:
-        return max(1, round(self.limit * 60 / self.period))
-
-
-def parse_rate_limit(text: str) -> RateLimit:
-    """``N/MIN`` (also ``N/SEC``, ``N/HOUR``); ValueError otherwise."""
-    match = _RATE.match(text)
-    if match is None or int(match.group(1)) < 1:
-        raise ValueError(f"invalid Sim rate limit {text!r}: expected N/MIN (or N/SEC, N/HOUR) with N >= 1")
-    return RateLimit(int(match.group(1)), _PERIODS[match.group(2).upper()])
-
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    at: float
-
-
-@dataclass(slots=True)
-class Limiter:
-    """Token buckets per caller; ``take`` answers (allowed, remaining, seconds until a token)."""
-
-    rate: RateLimit
-    buckets: dict[str, _Bucket] = field(default_factory=dict)
-
-    def _refill(self, key: str, now: float) -> _Bucket:
-        bucket = self.buckets.setdefault(key, _Bucket(float(self.rate.limit), now))
-        gained = (now - bucket.at) * self.rate.limit / self.rate.period
-        bucket.tokens, bucket.at = min(float(self.rate.limit), bucket.tokens + gained), now
-        return bucket
-
-    def take(self, key: str, now: float) -> tuple[bool, int, float]:
-        bucket = self._refill(key, now)
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True, int(bucket.tokens), 0.0
-        return False, 0, (1 - bucket.tokens) * self.rate.period / self.rate.limit
-
-    def peek(self, key: str, now: float) -> tuple[int, float]:
-        bucket = self._refill(key, now)
-        full = (self.rate.limit - bucket.tokens) * self.rate.period / self.rate.limit
-        return int(bucket.tokens), full
-
-
-@dataclass(slots=True)
-class SimSettings:
-    """Accepted API keys (none: any key is accepted) and the optional rate limit."""
-
-    api_keys: frozenset[str] = frozenset()
-    rate_limit: RateLimit | None = None
-    sync_timeout: float = SYNC_TIMEOUT_SECONDS
-    """Seconds a synchronous (or streamed) run may take before it fails with ``TIMEOUT``."""
-
-    def banner(self) -> str:
-        """The line ``statesim serve`` prints about the Sim API."""
-        where = "Sim API (simstudio-sdk): /api/v2/workflows/{id}/execute"
-        rate = f"; rate limit {self.rate_limit.limit}/{_period_name(self.rate_limit.period)}" if self.rate_limit else ""
-        if not self.api_keys:
-            return f"{where}; any X-API-Key is accepted (no --api-key or ${API_KEYS_ENV} given){rate}"
-        return f"{where}; {len(self.api_keys)} API key(s) accepted{rate}"
-
-
-def _period_name(seconds: float) -> str:
-    return {1.0: "SEC", 60.0: "MIN", 3600.0: "HOUR"}.get(seconds, f"{seconds:g}s")
 
 
 class SimService:
@@ -142,23 +63,6 @@ def configure(app: Any, *, api_keys: Iterable[str] = (), rate_limit: str | RateL
     app.state.sim = SimService(app, settings)
     app.state.sim.runs.group = group
     return settings
-
-
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    """``statesim serve`` options of the Sim API."""
-    parser.add_argument("--api-key", action="append", default=[], metavar="KEY",
-                        help=f"an X-API-Key the Sim API accepts (repeatable; also ${API_KEYS_ENV}, comma-separated); "
-                             "with none, any key is accepted")
-    parser.add_argument("--sim-rate-limit", type=_rate_argument, default=None, metavar="N/MIN",
-                        help="throttle Sim executions per API key (429 with Retry-After), e.g. 10/MIN or 2/SEC; "
-                             "off by default")
-
-
-def _rate_argument(text: str) -> RateLimit:
-    try:
-        return parse_rate_limit(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def configure_from_args(app: Any, args: argparse.Namespace) -> SimSettings:
@@ -337,59 +241,6 @@ def _run_id(request: Request, runs: Runs) -> str | None:
 
 # ---- output selection and views ---------------------------------------------------------------
 
-def _normal(name: str) -> str:
-    return re.sub(r"\s+", "", name).lower()
-
-
-def _whole(kind: str, value: Any) -> Any:
-    """A flow node's outputs are {output name: value}; a node with one output shows the value."""
-    if kind == "flow" and isinstance(value, dict) and len(value) == 1:
-        return next(iter(value.values()))
-    return value
-
-
-def _dig(value: Any, path: list[str]) -> tuple[bool, Any]:
-    for part in path:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return False, None
-    return True, value
-
-
-def select(selectors: list[str], block: str, value: Any, kind: str) -> list[tuple[str, Any]]:
-    """(selector, value) for each ``Block`` / ``Block.attribute.path`` selector naming ``block``."""
-    found: list[tuple[str, Any]] = []
-    for selector in selectors:
-        for name in (block, _normal(block)):
-            target = selector if name == block else _normal(selector)
-            if target == name:
-                found.append((selector, _whole(kind, value)))
-                break
-            if target.startswith(name + "."):
-                ok, picked = _dig(value, selector[len(block) + 1:].split(".") if name == block
-                                  else _rest(selector, name))
-                if ok:
-                    found.append((selector, picked))
-                break
-    return found
-
-
-def _rest(selector: str, normal_block: str) -> list[str]:
-    """The attribute path after a block name matched case- and space-insensitively."""
-    parts = selector.split(".")
-    for n in range(1, len(parts)):
-        if _normal(".".join(parts[:n])) == normal_block:
-            return parts[n:]
-    return parts[1:]
-
-
-def _chunk(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
-
-
 def _error_view(error: Any) -> Any:
     return None if error is None else dict(error)
 
@@ -436,9 +287,9 @@ async def _frames(runs: Runs, record: dict[str, Any], selectors: list[str], rece
     async with receive:
         async for block, value in receive:
             picked = select(selectors, block, value, record["kind"]) if selectors else \
-                [(block, _whole(record["kind"], value))]
+                [(block, whole(record["kind"], value))]
             for _selector, chosen in picked:
-                chunk = ("\n\n" if produced else "") + _chunk(chosen)
+                chunk = ("\n\n" if produced else "") + chunk_text(chosen)
                 produced = True
                 yield {"data": json.dumps({"blockId": block, "chunk": chunk}, ensure_ascii=False)}
     final = await runs.wait(record["runId"]) or record

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from simstudio import AsyncExecutionResult, SimStudioClient, SimStudioError, WorkflowExecutionResult
 
-from tests.api.conftest import Server, make_client
+from tests.api.conftest import Server
 from tests.engine.flows._defs import passthrough
 from tests.sim.fixtures import FAIL, GREET, activity_machine, flow, machine, wait_until
 

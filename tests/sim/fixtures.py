@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 
 from api import sim
-from api.sim import RateLimit
 from engine.runtime import Runtime
 from engine.store import MemoryStore
 from tests.api.conftest import ROLE, Server, make_client

@@ -256,7 +256,7 @@ def _run_status(record: Mapping[str, Any], include_output: bool, selectors: list
     blocks: dict[str, Any] | None = None
     if selectors:
         blocks = {}
-        for block, value in (record.get("blockOutputs") or {}).items():
+        for block, value in (record.get("blockOutputs") or {}).items():  # a running run's: see Runs.get
             blocks.update(select(selectors, block, value, record["kind"]))
     output = record.get("output") if include_output and record["status"] == "completed" else None
     return {"runId": record["runId"], "workflowId": record["workflowId"], "status": record["status"],

@@ -142,6 +142,8 @@ class Runs:
             return record
         execution = self.store.get("execution", record["executionArn"])
         if execution is None or execution["status"] == "RUNNING":
+            # the outputs of the states that ended so far (not saved: the history is the source)
+            record["blockOutputs"] = _state_outputs(self.store.events(record["executionArn"]))
             return record
         return self._close_execution(record, execution)
 

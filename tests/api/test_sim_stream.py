@@ -1,13 +1,16 @@
 """``stream: true``: server-sent events read with raw httpx, for state machines and flows."""
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.conftest import Server
 from tests.engine.flows._defs import data, inp, io, out, passthrough, prompt
-from tests.sim.fixtures import FAIL, GREET, flow, machine, sse_frames
+from tests.sim.fixtures import FAIL, GREET, flow, machine, sse_frames, wait_until
 
 KEY = {"X-API-Key": "k"}
 GREETING = {"greeting": "Hello, Sam!", "loud": True}
@@ -121,3 +124,40 @@ def test_streamed_run_is_recorded(server: Server, http: Any) -> None:
     run = http.get(f"/api/v2/workflows/{name}/runs/streamed-{name}", params={"includeOutput": "true"},
                    headers=KEY).json()["data"]
     assert (run["status"], run["output"]) == ("completed", GREETING)
+
+
+def _waiting_machine(server: Server, sfn: Any) -> tuple[str, str]:
+    activity = sfn.create_activity(name=f"sim-stream-{uuid.uuid4().hex[:8]}")["activityArn"]
+    definition = {"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Pass", "Result": {"ready": True}, "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": activity, "End": True}}}
+    return machine(server.endpoint, definition), activity
+
+
+def test_frames_arrive_while_the_state_machine_is_still_running(server: Server, sfn: Any) -> None:
+    name, activity = _waiting_machine(server, sfn)
+    with httpx.stream("POST", f"{server.endpoint}/api/v2/workflows/{name}/execute", timeout=10, headers=KEY,
+                      json={"input": {}, "stream": True}) as response:
+        lines = response.iter_lines()
+        assert next(line for line in lines if line) == 'data: {"blockId": "Prepare", "chunk": "{\\n  \\"ready\\": true\\n}"}'
+        task = sfn.get_activity_task(activityArn=activity)  # the run waits on Work while the frame is out
+        sfn.send_task_success(taskToken=task["taskToken"], output='"finished"')
+        rest = [json.loads(line[6:]) if line != "data: [DONE]" else "[DONE]" for line in lines if line]
+    assert rest == [{"blockId": "Work", "chunk": "\n\nfinished"},
+                    {"event": "final", "data": {"success": True, "output": "finished"}}, "[DONE]"]
+
+
+def test_a_client_leaving_the_stream_does_not_stop_the_run(server: Server, sfn: Any, http: Any) -> None:
+    name, activity = _waiting_machine(server, sfn)
+    run_id = "left-" + uuid.uuid4().hex[:8]
+    with httpx.stream("POST", f"{server.endpoint}/api/v2/workflows/{name}/execute", timeout=10,
+                      headers={**KEY, "X-Run-Id": run_id}, json={"input": {}, "stream": True}) as response:
+        assert next(line for line in response.iter_lines() if line).startswith('data: {"blockId": "Prepare"')
+    url = f"/api/v2/workflows/{name}/runs/{run_id}"
+    running = http.get(url, params={"selectedOutputs": "Prepare.ready"}, headers=KEY).json()["data"]
+    assert (running["status"], running["blockOutputs"]) == ("running", {"Prepare.ready": True})
+    task = sfn.get_activity_task(activityArn=activity)
+    sfn.send_task_success(taskToken=task["taskToken"], output='{"ok": 1}')
+    done = wait_until(lambda: (r := http.get(url, params={"includeOutput": "true"}, headers=KEY).json()["data"])[
+        "status"] == "completed" and r)
+    assert done["output"] == {"ok": 1}

@@ -1,10 +1,12 @@
 """ASL conformance runner: run recorded AWS cases and compare (shared/conformance/asl/README.md).
 
     python -m benchmarks.conformance [--only-output] [--if-exists] [--endpoint URL]
-        [--min-rate PCT] [--category C] [-v] FOLDER
+        [--min-rate PCT] [--category C] [--as-of recorded|latest|YYYY-MM-DD] [-v] FOLDER
 
 In process (default) each case runs on engine.asl with a ManualClock (Waits take no real
-time); with ``--endpoint`` it runs against a statesim or AWS endpoint through boto3.
+time), emulating AWS as of the case's recording date (engine.asl.compat; ``--as-of latest``
+emulates today's AWS, showing which recordings later AWS changes made stale); with
+``--endpoint`` it runs against a statesim or AWS endpoint through boto3.
 Prints one line per failing case (every case with -v) with its first difference, totals
 per category, and last ``N passed, M failed``. Exit status 1 only when ``--min-rate`` is
 not met (or FOLDER is missing without ``--if-exists``).
@@ -61,10 +63,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=8, help="parallel cases with --endpoint (default 8)")
     parser.add_argument("--case-timeout", type=float, default=30.0,
                         help="real seconds a case may take in process (default 30)")
+    parser.add_argument("--as-of", default="recorded", type=_as_of, metavar="WHEN",
+                        help="in process, emulate AWS as of: 'recorded' (each case's recording date, default), "
+                             "'latest' (today's AWS) or a YYYY-MM-DD date")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every verdict as JSON lines")
     parser.add_argument("--features", action="store_true",
                         help="also print totals per feature (state types, fields, intrinsics) that has failures")
     return parser.parse_args(argv)
+
+
+def _as_of(text: str) -> str:
+    if text != "recorded":
+        from engine.asl import compat
+        try:
+            compat.parse_date(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected recorded, latest or YYYY-MM-DD, not {text!r}") from None
+    return text
 
 
 def select(cases: list[Case], categories: Sequence[str], fragments: Sequence[str]) -> list[Case]:
@@ -82,7 +97,7 @@ def runner_for(args: argparse.Namespace) -> tuple[Callable[[Case], Outcome], int
         role_arn = args.role_arn or endpoint.ROLE_ARN
         return (lambda case: endpoint.run_case(client, case, role_arn=role_arn)), max(1, args.jobs)
     from benchmarks._conformance import inprocess
-    return (lambda case: inprocess.run_case(case, timeout=args.case_timeout)), 1
+    return (lambda case: inprocess.run_case(case, timeout=args.case_timeout, as_of=args.as_of)), 1
 
 
 def judge(cases: list[Case], run: Callable[[Case], Outcome], options: Options, jobs: int = 1,
@@ -184,7 +199,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     elapsed = time.perf_counter() - started
     if args.json:
         write_json(args.json, results)
-    mode = f"endpoint {args.endpoint}" if args.endpoint else "in process"
+    mode = f"endpoint {args.endpoint}" if args.endpoint else f"in process, AWS as of {args.as_of}"
     compared = "output only" if args.only_output else "full history"
     print(f"-- {len(results)} cases, {mode}, {compared}, {elapsed:.1f} s", file=out)
     lines = (feature_lines(results) if args.features else []) + summary_lines(results)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ class Case:
     normalisation: tuple[str, ...] = ()
     expected_wait_seconds: float = 0.0
     features: tuple[str, ...] = field(default=())
+    recorded_date: date | None = None
+    """The day AWS was recorded (``provenance.recorded_date``): the case shows AWS as of then."""
 
 
 def case_from_dict(raw: dict[str, Any], path: Path | None = None) -> Case:
@@ -53,7 +56,21 @@ def case_from_dict(raw: dict[str, Any], path: Path | None = None) -> Case:
         normalisation=tuple(raw.get("history_normalisation", ())),
         expected_wait_seconds=float(raw.get("expected_wait_seconds") or 0.0),
         features=tuple(raw.get("features", ())),
+        recorded_date=recorded_date(raw),
     )
+
+
+def recorded_date(raw: dict[str, Any]) -> date | None:
+    """``provenance.recorded_date`` (``DD-MM-YYYY, HH:MM:SS``) as a date; None when absent."""
+    text = (raw.get("provenance") or {}).get("recorded_date")
+    if not text:
+        return None
+    for pattern in ("%d-%m-%Y, %H:%M:%S", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            pass
+    return None
 
 
 def load_folder(folder: Path) -> list[Case]:

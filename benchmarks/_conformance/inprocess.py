@@ -15,7 +15,7 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import anyio
 
 from benchmarks._conformance.cases import Case
 from benchmarks._conformance.compare import Outcome
+from engine.asl import compat
 from engine.asl.inputs import parse_execution_input
 from engine.clock import ManualClock
 from engine.errors import InvalidArgument, InvalidDefinition
@@ -39,18 +40,23 @@ class CaseTimeout(Exception):
     """The engine ran longer than the per-case real-time limit."""
 
 
-def run_case(case: Case, *, timeout: float = 30.0) -> Outcome:
-    """Create (or validate), start and run one case in process."""
+def run_case(case: Case, *, timeout: float = 30.0, as_of: str = "recorded") -> Outcome:
+    """Create (or validate), start and run one case in process.
+
+    ``as_of``: ``recorded`` emulates AWS as of the case's recording date (what it shows),
+    ``latest`` today's AWS, or a ``YYYY-MM-DD`` date (engine.asl.compat).
+    """
+    aws_as_of = case.recorded_date if as_of == "recorded" else compat.parse_date(as_of)
     try:
         with _deadline(timeout):
-            return _run_case(case)
+            return _run_case(case, aws_as_of)
     except Exception as exc:  # an engine bug is a failed case, not a runner crash
         if isinstance(_leaf(exc), CaseTimeout):
             return Outcome(crash=f"no result after {timeout:g} s of real time")
         return Outcome(crash=describe_exception(exc))
 
 
-def _run_case(case: Case) -> Outcome:
+def _run_case(case: Case, aws_as_of: date | None = None) -> Outcome:
     if case.kind == "validate":
         from engine.asl.validate import validate_definition_response
         return Outcome(validate=validate_definition_response(case.definition_text, type=case.state_machine_type))
@@ -66,7 +72,7 @@ def _run_case(case: Case) -> Outcome:
         return Outcome(start_error={"code": exc.kind, "message": exc.message})
     if case.kind == "start_error":
         return Outcome(status="STARTED")
-    result = anyio.run(drive, machine, case.input_text, execution_info(case.state_machine_type))
+    result = anyio.run(drive, machine, case.input_text, execution_info(case.state_machine_type), aws_as_of)
     return Outcome(status=result.status, output=result.output, error=result.error, cause=result.cause,
                    history=list(result.history))
 
@@ -106,7 +112,7 @@ def execution_info(state_machine_type: str = "STANDARD", start: datetime | None 
                          start_time=start or datetime.now(timezone.utc), state_machine_type=state_machine_type)
 
 
-async def drive(machine: Any, input_text: str | None, info: Any) -> Any:
+async def drive(machine: Any, input_text: str | None, info: Any, aws_as_of: date | None = None) -> Any:
     """Run one execution on a ManualClock, advancing it each time every task is blocked."""
     clock = ManualClock(start=info.start_time)
     box: list[Any] = []
@@ -114,7 +120,7 @@ async def drive(machine: Any, input_text: str | None, info: Any) -> Any:
     async with anyio.create_task_group() as group:
         async def execute() -> None:
             try:
-                box.append(await run(machine, input_text, info=info, clock=clock))
+                box.append(await run(machine, input_text, info=info, clock=clock, aws_as_of=aws_as_of))
             except Exception as exc:  # re-raised below, outside the task group
                 box.append(exc)
 

@@ -3,7 +3,8 @@
 Event numbering (AWS, from the recorded cases): an iteration's MapIterationSucceeded/Failed
 points at the iteration's last event but does not move the Map's cursor; the next
 MapIterationStarted points at the previous iteration's last event; MapStateSucceeded and
-MapStateExited both point at the last completion event (MapIterationSucceeded or MapRunSucceeded).
+MapStateExited both point at the last completion event (MapIterationSucceeded or MapRunSucceeded);
+since late 2024 a Distributed Map's MapStateExited points at MapRunStarted (engine.asl.compat).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from engine.asl import compat, jsonata, paths
 from engine.asl import context as context_object
-from engine.asl import jsonata, paths
 from engine.asl.model import DOLLAR, ItemBatcher, Map, Parallel, State
 from engine.asl.states import (
     Entry,
@@ -391,7 +392,7 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
     run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
     # the child runs' events are not part of this history (AWS keeps them per child execution)
     sink = History(ex.clock, limit=2**62, keep=False)
-    child_ex = Execution(ex.machine, info, ex.registry, ex.clock, sink, ex.execution_part["Input"])
+    child_ex = Execution(ex.machine, info, ex.registry, ex.clock, sink, ex.execution_part["Input"], ex.changes)
     child_frame = Frame(child_ex, 0, frame.variables)
     runner = _IterationRunner(child_frame, state, items, max_concurrency, tolerated, 0)
     await runner.run()
@@ -408,7 +409,7 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
         raise Failure(err.error, err.cause, state_event="MapStateFailed")
     done = history.add("MapRunSucceeded", run_started)
     history.add("MapStateSucceeded", done)
-    frame.last = done
+    frame.last = run_started if compat.MAP_STATE_EXITED_AFTER_MAP_RUN_STARTED in ex.changes else done
     return _finish(state, value, runner.results, runner.texts, entry, state.next)
 
 

@@ -13,12 +13,13 @@ import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 import anyio
 
+from engine.asl import compat, inputs, paths, retry
 from engine.asl import context as context_object
-from engine.asl import inputs, paths, retry
 from engine.asl.context import ExecutionInfo
 from engine.asl.model import DOLLAR, Catcher, Machine, State, StateMachine
 from engine.asl.parse import load
@@ -52,12 +53,15 @@ class Execution:
     """The mutable state of one run, shared by all its frames."""
 
     def __init__(self, machine: StateMachine, info: ExecutionInfo, registry: TaskRegistry | None,
-                 clock: Clock, history: History, input_value: JSON) -> None:
+                 clock: Clock, history: History, input_value: JSON,
+                 changes: frozenset[str] = compat.LATEST) -> None:
         self.machine = machine
         self.info = info
         self.registry = registry
         self.clock = clock
         self.history = history
+        self.changes = changes
+        """The AWS behaviour changes (engine.asl.compat) this run emulates."""
         self.rng = random.Random()
         self.execution_part = context_object.execution_part(info, input_value)
         self.machine_part = context_object.state_machine_part(info)
@@ -202,8 +206,13 @@ def parse_input(input_text: str | None) -> tuple[JSON, str]:
 async def run(machine: StateMachine | str | dict[str, Any], input_text: str | None = None, *,
               info: ExecutionInfo | None = None, registry: TaskRegistry | None = None,
               clock: Clock | None = None,
-              on_event: Callable[[HistoryEvent], None] | None = None) -> ExecutionResult:
-    """Run one execution to its end; cancelling the calling task aborts it (no event written)."""
+              on_event: Callable[[HistoryEvent], None] | None = None,
+              aws_as_of: date | None = None) -> ExecutionResult:
+    """Run one execution to its end; cancelling the calling task aborts it (no event written).
+
+    ``aws_as_of`` emulates AWS as it behaved on that date (see engine.asl.compat);
+    None, the default, emulates today's AWS.
+    """
     if not isinstance(machine, StateMachine):
         machine = load(machine)
     clock = clock or SystemClock()
@@ -213,7 +222,7 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
     elif info.start_time is None:
         info.start_time = clock.now()
     history = History(clock, on_event)
-    ex = Execution(machine, info, registry, clock, history, value)
+    ex = Execution(machine, info, registry, clock, history, value, compat.in_effect(aws_as_of))
     history.add("ExecutionStarted", 0, "executionStartedEventDetails",
                 {"input": text, "inputDetails": NOT_TRUNCATED, "roleArn": info.role_arn},
                 timestamp=info.start_time)

@@ -281,7 +281,8 @@ def test_distributed_map_history() -> None:
                   text="[1, 2]")
     assert _brief(result.history) == [
         (1, 0, "ExecutionStarted"), (2, 0, "MapStateEntered"), (3, 2, "MapStateStarted"), (4, 3, "MapRunStarted"),
-        (5, 4, "MapRunSucceeded"), (6, 5, "MapStateSucceeded"), (7, 5, "MapStateExited"), (8, 7, "ExecutionSucceeded")]
+        (5, 4, "MapRunSucceeded"), (6, 5, "MapStateSucceeded"), (7, 4, "MapStateExited"), (8, 7, "ExecutionSucceeded")]
+    # today's numbering; tests/engine/asl/test_compat.py has the one AWS used before late 2024
     assert ":mapRun:" in result.history[3]["mapRunStartedEventDetails"]["mapRunArn"]
     assert result.output == "[1,2]"
 

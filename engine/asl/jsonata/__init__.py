@@ -24,7 +24,7 @@ from typing import Any, Final
 from jsonata.jexception import JException  # type: ignore[import-untyped]
 from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
 
-from engine.asl.jsonata._engine import _Engine
+from engine.asl.jsonata._engine import STACK_OVERFLOW, _Engine, bounds
 from engine.asl.jsonata._functions import _install_extras
 from engine.asl.jsonata._messages import _error_message, _evaluation_failure, _js_stringify
 from engine.asl.jsonata._values import UNDEFINED, _compact, _is_integer, _to_json, _to_jsonata, type_name
@@ -87,9 +87,9 @@ class Expression:
         Jsonata.CURRENT.jsonata = self._engine
         self._engine.fixed_millis = millis
         try:
-            raw = self._engine.evaluate(None, bindings)
+            raw = self._engine.evaluate(None, {**bindings, **bounds()})
         except RecursionError:
-            raise self._failure(field, ". D1011: " + JException.error_codes["D1011"]) from None
+            raise self._failure(field, ": " + STACK_OVERFLOW) from None
         except Exception as err:  # noqa: BLE001 - any library failure is the expression's error
             raise self._failure(field, _evaluation_failure(err)) from None
         return _to_json(raw)

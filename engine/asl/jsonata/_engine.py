@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
@@ -13,6 +14,7 @@ from jsonata.jexception import JException  # type: ignore[import-untyped]
 from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
 from jsonata.utils import Utils  # type: ignore[import-untyped]
 
+from engine.asl.jsonata._messages import _FunctionError
 from engine.asl.jsonata._values import _NULL, _is_lambda, _js_json
 
 
@@ -297,3 +299,40 @@ JS_FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
     ("replace", lambda text=None, pattern=None, rep=None, limit=None: _replace(text, pattern, rep, limit), "<s-(sf)(sf)n?:s>"),
 )
 """jsonata-js versions of library functions, bound over jsonata-python's (name, function, signature)."""
+
+
+# AWS bounds every evaluation (observed: a 200-term 1+1+...+1 fails, nesting up to 100 passes).
+MAX_DEPTH = 100
+TIME_LIMIT_SECONDS = 10.0
+"""Not measured on AWS; long enough for any sane expression, short enough for a test to notice."""
+STACK_OVERFLOW: Final = (
+    "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."
+)
+TIMEOUT: Final = "Expression evaluation timeout: Check for infinite loop"
+
+
+def bounds() -> dict[str, Callable[..., None]]:
+    """Fresh per-evaluation depth and time bounds, as the entry/exit hooks jsonata-python looks up
+    in the evaluation frame (its own Timebox counts from compile time and never resets)."""
+    depth, max_depth = 0, MAX_DEPTH
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS
+
+    def check() -> None:
+        if depth > max_depth:
+            raise _FunctionError(STACK_OVERFLOW)
+        if time.monotonic() > deadline:
+            raise _FunctionError(TIMEOUT)
+
+    def entry(expr: Any, input: Any, environment: Any) -> None:  # noqa: A002
+        nonlocal depth
+        if not environment.is_parallel_call:
+            depth += 1
+            check()
+
+    def exit_(expr: Any, input: Any, environment: Any, result: Any) -> None:  # noqa: A002
+        nonlocal depth
+        if not environment.is_parallel_call:
+            depth -= 1
+            check()
+
+    return {"__evaluate_entry": entry, "__evaluate_exit": exit_}

@@ -634,3 +634,31 @@ def test_template_binds_only_what_it_uses() -> None:
     unserialisable = {"x": 1, "huge": object()}  # never converted: not mentioned
     assert template.render(STATES, unserialisable) == {"a": 1, "b": [1], "c": 1}
     assert compile_template({"c": [1, {"d": None}]}, field="Output").render({}, {}) == {"c": [1, {"d": None}]}
+
+
+# AWS bounds evaluation: a 200-term 1+1+...+1 fails "Stack overflow error: ..." (no code, ": " tail).
+def test_evaluation_depth_is_bounded_as_on_aws() -> None:
+    assert evaluate("{% " + "+".join(["1"] * 100) + " %}") == 100
+    deep = "+".join(["1"] * 200)
+    with pytest.raises(StatesError) as info:
+        compile(deep).evaluate(STATES, {}, field="Output/r")
+    assert info.value.error == QEE
+    assert info.value.cause == (
+        f"The JSONata expression '{deep}' specified for the field 'Output/r' threw an error during evaluation: "
+        "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."
+    )
+    # the bound is per evaluation: a failure leaves nothing behind
+    assert evaluate("{% " + "+".join(["1"] * 100) + " %}") == 100
+
+
+def test_evaluation_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.asl.jsonata import _engine
+
+    monkeypatch.setattr(_engine, "TIME_LIMIT_SECONDS", 0.05)
+    loop = compile("{% ($f := function($x) { $f($x + 1) }; $f(1)) %}")
+    with pytest.raises(StatesError) as info:
+        loop.evaluate(STATES, {})
+    assert info.value.cause == (
+        "The JSONata expression '($f := function($x) { $f($x + 1) }; $f(1))' threw an error during evaluation: "
+        "Expression evaluation timeout: Check for infinite loop"
+    )

@@ -225,7 +225,16 @@ class _Engine(Jsonata):  # type: ignore[misc]
         return Utils.convert_number(result) if math.isfinite(result) else result
 
     def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
-        return str(_string(lhs) or "") + str(_string(rhs) or "")
+        result = str(_string(lhs) or "") + str(_string(rhs) or "")
+        if len(result) > MEMORY_LIMIT_BYTES:
+            raise _FunctionError(MEMORY)
+        return result
+
+    def evaluate_range_expression(self, lhs: Any, rhs: Any) -> Any:
+        result = super().evaluate_range_expression(lhs, rhs)
+        if result is not None and (int(rhs) - int(lhs) + 1) * 8 > MEMORY_LIMIT_BYTES:
+            raise _FunctionError(MEMORY)
+        return result
 
     def validate_arguments(self, signature: Any, args: Any, context: Any) -> Any:
         # jsonata-python lets JSON null match any parameter (as if it were missing); jsonata-js
@@ -309,6 +318,10 @@ STACK_OVERFLOW: Final = (
     "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."
 )
 TIMEOUT: Final = "Expression evaluation timeout: Check for infinite loop"
+# AWS refuses what holds too much memory: [1..873782] passes, [1..873783] fails, a string of 2^22
+# characters passes and one of 2^23 fails; 8 bytes a number and 1 a character fit both.
+MEMORY_LIMIT_BYTES: Final = 873782 * 8
+MEMORY: Final = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
 
 
 def bounds() -> dict[str, Callable[..., None]]:

@@ -93,10 +93,11 @@ def _to_json(value: Any) -> JSON:
 
 
 def _js_double(value: float) -> JSON:
-    """A double as JSON.stringify writes it: whole numbers below 1e21 without a fraction, not
-    finite ones as null (AWS runs jsonata-js, where every number is a double)."""
+    """A double as AWS returns it: whole numbers below 1e21 without a fraction (jsonata-js, where
+    every number is a double), non-finite ones as the strings "Infinity", "-Infinity", "NaN"
+    (AWS answers ``["Infinity"]`` for ``[1/0]``)."""
     if not math.isfinite(value):
-        return None
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if value.is_integer() and abs(value) < 1e21:
         return int(Decimal(repr(value)))
     return value

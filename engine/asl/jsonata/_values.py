@@ -63,12 +63,13 @@ def _to_jsonata(value: JSON) -> Any:
         return {key: _to_jsonata(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_to_jsonata(item) for item in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_SAFE_INTEGER:
-        return float(value)  # a JavaScript number cannot hold it exactly either
+    if isinstance(value, int) and not isinstance(value, bool) and not _LONG_MIN <= value <= _LONG_MAX:
+        return float(value)  # AWS reads JSON numbers as Java longs, and doubles past them
     return value
 
 
-_MAX_SAFE_INTEGER: Final = 2**53 - 1
+_LONG_MIN: Final = -(2**63)
+_LONG_MAX: Final = 2**63 - 1
 
 
 def _to_json(value: Any) -> JSON:

@@ -561,10 +561,13 @@ def test_bare_library_messages_get_their_jsonata_code(text: str, detail: str) ->
     assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"
 
 
-def test_integers_beyond_2_to_the_53_are_doubles_as_in_javascript() -> None:
-    states = {"input": {"id": 12345678901234567890, "safe": 9007199254740991}}
-    assert compile("{% $states.input %}").evaluate(states, {}) == {"id": 12345678901234567000, "safe": 9007199254740991}
-    assert compile("{% $string($states.input.safe) %}").evaluate(states, {}) == "9007199254740990"
+def test_integers_past_the_java_long_range_are_doubles() -> None:
+    """AWS: $parse keeps a long exact and turns 2^63 into the double 9223372036854776000."""
+    states = {"input": {"id": 12345678901234567890, "long": 9007199254740993}}
+    assert compile("{% $states.input %}").evaluate(states, {}) == {"id": 12345678901234567000, "long": 9007199254740993}
+    assert evaluate("{% $parse('9223372036854775808') %}") == 9223372036854776000
+    assert evaluate("{% $parse('9223372036854775807') %}") == 9223372036854775807
+    assert evaluate("{% $string(9007199254740991) %}") == "9007199254740990"  # $string: 15 digits
 
 
 def test_only_the_adapter_imports_the_jsonata_library() -> None:

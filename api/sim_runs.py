@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -52,6 +53,8 @@ class Workflow:
     deployed_at: float | None
     needs_redeployment: bool
     record: Mapping[str, Any]
+    machine_arn: str = ""
+    """The unqualified state machine ARN when ``arn`` is a version or alias ARN."""
 
 
 def iso(value: float | None) -> str | None:
@@ -97,8 +100,18 @@ class Runs:
         machine = self.store.get("state_machine", arn)
         if machine is not None:
             changed = machine.get("updateDate") or machine["creationDate"]
-            return Workflow(workflow_id, "state_machine", arn, True, float(changed), False, machine)
-        return self._flow(workflow_id)
+            return Workflow(workflow_id, "state_machine", arn, True, float(changed), False, machine, arn)
+        return self._qualified(workflow_id, arn) or self._flow(workflow_id)
+
+    def _qualified(self, workflow_id: str, arn: str) -> Workflow | None:
+        """A state machine version (``...:Name:3``) or alias (``...:Name:prod``) ARN."""
+        base, _, qualifier = arn.rpartition(":")
+        target = self.store.get("version" if qualifier.isdigit() else "alias", arn) if base.count(":") == 6 else None
+        machine = self.store.get("state_machine", base) if target is not None else None
+        if target is None or machine is None:
+            return None
+        changed = target.get("updateDate") or target["creationDate"]
+        return Workflow(workflow_id, "state_machine", arn, True, float(changed), False, machine, base)
 
     def _flow(self, workflow_id: str) -> Workflow | None:
         from engine.errors import NotFound
@@ -122,6 +135,7 @@ class Runs:
         run_id = run_id or str(uuid.uuid4())
         record: dict[str, Any] = {
             "runId": run_id, "workflowId": workflow.id, "workflowArn": workflow.arn, "kind": workflow.kind,
+            "machineArn": workflow.machine_arn or None,
             "status": "queued", "trigger": "api", "createdAt": self.now(), "startedAt": None, "endedAt": None,
             "input": dict(payload), "output": None, "error": None, "blockOutputs": None, "legacy": legacy,
             "timeout": timeout,
@@ -221,7 +235,7 @@ class Runs:
 
     async def _run_machine(self, record: dict[str, Any], sink: BlockSink | None) -> None:
         from api.stepfunctions import StepFunctions
-        machine = self.store.get("state_machine", record["workflowArn"])
+        machine = self.store.get("state_machine", record.get("machineArn") or record["workflowArn"])
         if machine is None:
             self._finish(record, "failed", error={"message": "Workflow not found", "code": "EXECUTION_FAILED"})
             return
@@ -273,7 +287,7 @@ class Runs:
         execution = {"executionArn": arn, "name": params["name"], "type": "EXPRESS", "input": params["input"],
                      "stateMachineArn": machine["stateMachineArn"], "roleArn": machine.get("roleArn", ""),
                      "startDate": record["startedAt"]}
-        result = await self.runtime.run_sync(execution, str(machine["definition"]))
+        result = await self.runtime.run_sync(execution, self._definition(machine, str(params["stateMachineArn"])))
         history = [dict(event) for event in result.history]
         if sink is not None:
             _emit_states(history, sink)
@@ -284,6 +298,17 @@ class Runs:
             outcome = {"status": result.status, "error": result.error, "cause": result.cause}
             self._finish(record, _SFN_STATUS[result.status], error=_execution_error(outcome, history),
                          blocks=blocks)
+
+    def _definition(self, machine: Mapping[str, Any], target: str) -> str:
+        """The definition a run of ``target`` (the machine, a version or an alias) runs."""
+        if target == machine["stateMachineArn"]:
+            return str(machine["definition"])
+        alias = self.store.get("alias", target)
+        if alias is not None:
+            routes = alias["routingConfiguration"]
+            target = random.choices(routes, weights=[r["weight"] for r in routes])[0]["stateMachineVersionArn"]
+        version = self.store.get("version", target)
+        return str((version or machine)["definition"])
 
     async def _run_flow(self, record: dict[str, Any], sink: BlockSink | None) -> None:
         from engine.flows import FlowFailure, FlowRun, parse

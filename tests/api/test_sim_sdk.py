@@ -1,6 +1,7 @@
 """The real simstudio-sdk 0.2.x against the real server: state machines and flows as Sim workflows."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -209,3 +210,20 @@ def test_stopping_the_execution_cancels_the_run(server: Server, client: SimStudi
     run = wait_until(lambda: (r := client.get_workflow_run(name, queued.run_id))["status"] == "cancelled" and r)
     assert run["error"] == {"message": "not needed any more", "code": "CANCELLED"}
     assert client.get_job_status(queued.run_id)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("machine_type", ["STANDARD", "EXPRESS"])
+def test_version_and_alias_arns_are_workflow_ids(server: Server, client: SimStudioClient, sfn: Any,
+                                                machine_type: str) -> None:
+    name = machine(server.endpoint, GREET, type=machine_type)
+    arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}"
+    version = sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(FAIL))
+    alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+        {"stateMachineVersionArn": version, "weight": 100}])["stateMachineAliasArn"]
+    assert _sync(client, name, {"name": "Vi"}).status == "failed"  # the machine itself runs its latest revision
+    for target in (version, alias):
+        assert client.validate_workflow(target) is True
+        result = _sync(client, target, {"name": "Vi"})
+        assert (result.status, result.output) == ("completed", {"greeting": "Hello, Vi!", "loud": True})
+    assert client.validate_workflow(f"{arn}:99") is False

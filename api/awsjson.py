@@ -14,8 +14,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import botocore.session
-from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+import botocore.session  # type: ignore[import-untyped]
+from botocore.model import (  # type: ignore[import-untyped]
+    ListShape,
+    MapShape,
+    ServiceModel,
+    Shape,
+    StructureShape,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -226,7 +232,7 @@ class JsonService:
 
     def __init__(self, model_name: str, handlers: Mapping[str, Handler]) -> None:
         self.model = service_model(model_name)
-        self.prefix = self.model.metadata["targetPrefix"]
+        self.prefix = str(self.model.metadata["targetPrefix"])
         self.handlers = dict(handlers)
         missing = [op for op in self.model.operation_names if op not in self.handlers]
         if missing:
@@ -252,4 +258,4 @@ class JsonService:
 
 
 def is_finite_number(value: JSON) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(math.isfinite(value))

@@ -73,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     # writes meet the client's delayed ACK and every call costs ~40 ms.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((args.host, args.port))
+    sock.listen(2048)  # connections queue from now on, so the printed endpoint never refuses one
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     data = "in memory (nothing is kept)" if args.in_memory else str(Path(args.data_dir).resolve())

@@ -115,7 +115,7 @@ def to_aws(exc: BaseException) -> AwsError | None:
     if isinstance(exc, AwsError):
         return exc
     for cls in type(exc).__mro__:
-        convert = _TABLE.get(cls)  # type: ignore[call-overload]
+        convert = _TABLE.get(cls)
         if convert is not None:
             return convert(exc)  # type: ignore[arg-type]
     return None

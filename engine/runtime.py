@@ -147,7 +147,7 @@ class _EventWriter:
 
     def _as_activity(self, record: Record, details: dict[str, Any]) -> bool:
         """Rewrite a Task* event of an activity as AWS records it; False holds a TaskStarted."""
-        kind = record.pop("type")
+        kind = str(record.pop("type"))
         record.pop(next(k for k in list(record) if k.endswith("EventDetails")))
         if kind == "TaskStarted":
             record["type"], record["resource"] = "TaskStarted", self._activity_arn(details)
@@ -162,10 +162,10 @@ class _EventWriter:
             record["activitySucceededEventDetails"] = {"output": details.get("output"),
                                                        "outputDetails": {"truncated": False}}
         else:
-            name = {"TaskFailed": "ActivityFailed", "TaskTimedOut": "ActivityTimedOut"}.get(kind, kind)
+            name: str = {"TaskFailed": "ActivityFailed", "TaskTimedOut": "ActivityTimedOut"}.get(kind, kind)
             record["type"] = name
-            key = name[0].lower() + name[1:] + "EventDetails"
-            record[key] = {k: details[k] for k in ("error", "cause") if k in details}
+            details_key = name[0].lower() + name[1:] + "EventDetails"
+            record[details_key] = {k: details[k] for k in ("error", "cause") if k in details}
             if kind == "TaskTimedOut":
                 self._drop_held(self._activity_arn(details))
         return True
@@ -379,6 +379,8 @@ class Runtime:
                 machine = asl.load(_resumable(definition, resume)) if resume else load_machine(definition)
                 result = await asl.run(machine, input_text, info=self.info(record),
                                        registry=self._registry(record), clock=self.clock, on_event=writer)
+            if result is not None and not run.stopped:  # recorded before is_running() turns False
+                self._close(record, result.status, result.output, result.error, result.cause)
         except StatesimError as exc:  # a definition that stopped loading (should not happen)
             log.exception("execution %s could not run", run.arn)
             self._close(record, "FAILED", None, "States.Runtime", str(exc))
@@ -393,8 +395,6 @@ class Runtime:
             self._running.pop(run.arn, None)
             self._forget_tokens(run.arn)
             run.done.set()
-        if result is not None and not run.stopped:
-            self._close(record, result.status, result.output, result.error, result.cause)
 
     def _observe_map(self, execution_arn: str, event: Record) -> None:
         """Keep a DescribeMapRun record for each distributed Map run in the history."""
@@ -533,8 +533,8 @@ class Runtime:
                                         "activityArn": activity_arn}, parent=execution_arn)
         pending = self._pending_alias.get(execution_arn)
         # after a restart, the n-th token the resumed run creates stands for the n-th one it had
-        for old in pending[:1] if pending else []:
-            pending.pop(0)
+        if pending:
+            old = pending.pop(0)
             self._token_alias[old] = token
             self.store.put("token", old, {"token": old, "executionArn": execution_arn, "status": "ALIAS",
                                           "aliasOf": token}, parent=execution_arn)
@@ -664,7 +664,8 @@ def _closing_event(history: list[Record]) -> tuple[str, str | None, str | None, 
     if not history or history[-1]["type"] not in _CLOSING:
         return None
     last = history[-1]
-    details = next((v for k, v in last.items() if k.endswith("EventDetails")), {}) or {}
+    found = [v for k, v in last.items() if k.endswith("EventDetails") and isinstance(v, dict)]
+    details: dict[str, Any] = found[0] if found else {}
     return _CLOSING[last["type"]], details.get("output"), details.get("error"), details.get("cause")
 
 

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 from engine.types import JSON
 
 Record = dict[str, JSON]
+Records = list[Record]
 
 
 @runtime_checkable
@@ -30,7 +31,7 @@ class Store(Protocol):
         """Remove one record (no error when absent)."""
         ...
 
-    def list(self, kind: str, *, parent: str | None = None) -> list[Record]:
+    def list(self, kind: str, *, parent: str | None = None) -> Records:
         """Every record of ``kind`` (under ``parent`` when given) in insertion order."""
         ...
 
@@ -38,7 +39,7 @@ class Store(Protocol):
         """Append history events (each has an int ``id``)."""
         ...
 
-    def events(self, execution_arn: str) -> list[Record]:
+    def events(self, execution_arn: str) -> Records:
         """The execution's history in id order."""
         ...
 

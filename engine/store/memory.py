@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from engine.store.base import Record
+from engine.store.base import Record, Records
 from engine.types import JSON
 
 
@@ -27,14 +27,14 @@ class MemoryStore:
         if kind == "execution":
             self._events.pop(key, None)
 
-    def list(self, kind: str, *, parent: str | None = None) -> list[Record]:
+    def list(self, kind: str, *, parent: str | None = None) -> Records:
         rows = self._records.get(kind, {}).values()
         return [copy.deepcopy(r) for p, r in rows if parent is None or p == parent]
 
     def append_events(self, execution_arn: str, events: Iterable[Mapping[str, JSON]]) -> None:
         self._events.setdefault(execution_arn, []).extend(copy.deepcopy(dict(e)) for e in events)
 
-    def events(self, execution_arn: str) -> list[Record]:
+    def events(self, execution_arn: str) -> Records:
         return copy.deepcopy(self._events.get(execution_arn, []))
 
     def truncate_events(self, execution_arn: str, after_id: int) -> None:

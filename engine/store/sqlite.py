@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from engine.store.base import Record
+from engine.store.base import Record, Records
 from engine.types import JSON
 
 _SCHEMA = """
@@ -62,7 +62,7 @@ class SqliteStore:
             if kind == "execution":
                 self._db.execute("DELETE FROM events WHERE execution = ?", (key,))
 
-    def list(self, kind: str, *, parent: str | None = None) -> list[Record]:
+    def list(self, kind: str, *, parent: str | None = None) -> Records:
         with self._lock:
             if parent is None:
                 rows = self._db.execute("SELECT data FROM records WHERE kind = ? ORDER BY rowid", (kind,))
@@ -82,7 +82,7 @@ class SqliteStore:
             self._db.executemany(insert, rows)
             self._db.execute("COMMIT")
 
-    def events(self, execution_arn: str) -> list[Record]:
+    def events(self, execution_arn: str) -> Records:
         with self._lock:
             rows = self._db.execute(
                 "SELECT data FROM events WHERE execution = ? ORDER BY id", (execution_arn,)).fetchall()

@@ -176,6 +176,10 @@ def compile(text: str) -> Expression:  # noqa: A001 - the contract's name
         raise ValueError(_error_message(err)) from None
     except KeyError as err:  # jsonata-python's parser looks unknown symbols up unguarded
         raise ValueError(f"Unknown operator: {_js_stringify(err.args[0])}") from None
+    except IndexError:  # jsonata-python's tokenizer runs off the end of an open comment
+        if "*/" not in source[source.rfind("/*") :]:
+            raise ValueError(JException.error_codes["S0106"]) from None
+        raise ValueError("Unexpected end of expression") from None
     except Exception as err:  # noqa: BLE001 - any parser failure is a syntax error
         raise ValueError(str(err) or type(err).__name__) from None
     if engine.errors:

@@ -242,11 +242,23 @@ class _Engine(Jsonata):  # type: ignore[misc]
         checked = getattr(signature, "signature", None)
         if checked is None or not isinstance(args, list):
             return super().validate_arguments(signature, args, context)
+        # jsonata-python renames a native function's signature whenever a variable is bound to it
+        # ($f := $sum), so take the name from the function itself; a lambda has none.
+        name = getattr(signature, "function_name", None)
+        if name is None and checked.function_name != "lambda":
+            name = checked.function_name  # a lambda called through the variable it is bound to
         supplied = "".join("l" if a is _NULL else checked.get_symbol(a) for a in args)
         match = checked._regex.fullmatch(supplied)
         if match is None:
-            raise JException("T0410", -1, _mismatch_index(checked, supplied), checked.function_name)
-        return super().validate_arguments(signature, _wrap_nulls(checked, match, args), context)
+            raise JException("T0410", -1, _mismatch_index(checked, supplied), name)
+        try:
+            return super().validate_arguments(signature, _wrap_nulls(checked, match, args), context)
+        except JException as err:
+            if err.error == "T0412":
+                err.expected = name
+            elif err.error == "T0411":  # jsonata-python passes (context, index)
+                err.current, err.expected = err.expected, name
+            raise
 
     def apply_inner(self, proc: Any, args: Any, input: Any, environment: Any) -> Any:  # noqa: A002
         try:

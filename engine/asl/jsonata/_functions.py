@@ -99,7 +99,9 @@ _EXTRAS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
 
 def _install_extras(engine: Jsonata) -> None:
     for name, function, signature in JS_FUNCTIONS + _EXTRAS:
-        engine.register_function(name, Jsonata.JFunction(Jsonata.JLambda(function), signature))
+        bound = Jsonata.JFunction(Jsonata.JLambda(function), signature)
+        bound.function_name = name
+        engine.register_function(name, bound)
     # AWS: "$eval is not available; use $parse instead" (Step Functions JSONata docs).
     engine.register_function("eval", None)
 

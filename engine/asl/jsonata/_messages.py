@@ -28,10 +28,15 @@ def _error_message(err: JException) -> str:
     template = JException.error_codes.get(err.error)
     if template is None:
         return str(err)
-    template = _JS_WORDING.sub("function", template)
+    # jsonata-js quotes words inside its messages with ' (jsonata-python with ").
+    template = _JS_WORDING.sub("function", template).replace('"', "'")
     args = [err.current, err.expected] + ([err.extra] if err.extra is not None else [])
     if err.error == "T0412" and isinstance(err.extra, str):
         args[2] = _ARRAY_ITEM_TYPES.get(err.extra[:1], err.extra)
+    elif err.error == "D1002":  # jsonata-python passes (operator, operand)
+        args = [err.expected]
+    elif err.error == "D3100":  # jsonata-python passes the radix as the position
+        args = [err.location]
     position = iter(range(len(args)))
 
     def fill(match: re.Match[str]) -> str:

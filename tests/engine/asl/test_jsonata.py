@@ -688,3 +688,40 @@ def test_memory_bound_as_measured_on_aws(text: str, fails: bool) -> None:
         f"The JSONata expression '{text[3:-3]}' threw an error during evaluation: "
         "Expression evaluation memory limit exceeded: Check for excessive memory usage"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        # the native function's own name, even after some expression bound it to a variable
+        ("{% ($g := $uppercase; $g('a', 'b')) %}", 'T0410: Argument 2 of function "uppercase" does not match function signature'),
+        ("{% $uppercase('a', 'b') %}", 'T0410: Argument 2 of function "uppercase" does not match function signature'),
+        ("{% ($fun := function($arr)<a<n>> { $arr }; $fun('f')) %}", 'T0412: Argument 1 of function "fun" must be an array of "numbers"'),
+        ("{% function($a, $b)<nn:a> { [$a, $b] }(1, '2') %}", "T0410: Argument 2 of function undefined does not match function signature"),
+        ("{% $states.input.obj.$length() %}", 'T0411: Context value is not a compatible type with argument 1 of function "length"'),
+        ("{% -'s' %}", 'D1002: Cannot negate a non-numeric value: "s"'),
+        ("{% $formatBase(100, 37) %}", "D3100: The radix of the formatBase function must be between 2 and 36.  It was given 37"),
+        (
+            "{% $formatNumber(20, '#.0.0') %}",
+            "D3081: The sub-picture must not contain more than one instance of the 'decimal-separator' character",
+        ),
+    ],
+)
+def test_jsonata_js_message_details(text: str, detail: str) -> None:
+    with pytest.raises(StatesError) as info:
+        evaluate(text)
+    assert info.value.cause == f"The JSONata expression '{text[3:-3]}' threw an error during evaluation. {detail}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{% $substring('Hello', 0, 5) /* no end %}", "Comment has no closing tag"),
+        ("{% $states.input.{'a': 1}.% %}", "The object representing the 'parent' cannot be derived from this expression"),
+        ("{% [1!2] %}", 'Unknown operator: "!"'),
+    ],
+)
+def test_more_syntax_errors(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        compile(text)
+    assert str(info.value) == message

@@ -322,7 +322,7 @@ def _v2_auth(request: Request) -> None:
         raise _Refused(v2_error("UNAUTHORIZED", "Unauthorized" if problem == "missing" else "Invalid API key"))
 
 
-@router.post("/api/v2/workflows/{workflow_id}/execute", include_in_schema=False)
+@router.post("/api/v2/workflows/{workflow_id:path}/execute", include_in_schema=False)
 async def execute_v2(request: Request, workflow_id: str) -> Response:
     """Run a workflow: 200 with the finished run, 202 queued (async), or SSE (stream)."""
     try:
@@ -352,7 +352,7 @@ async def execute_v2(request: Request, workflow_id: str) -> Response:
     return JSONResponse({"data": _run_result(final)}, headers={**NO_STORE, "X-Run-Id": record["runId"]})
 
 
-@router.get("/api/v2/workflows/{workflow_id}/runs/{run_id}", include_in_schema=False)
+@router.get("/api/v2/workflows/{workflow_id:path}/runs/{run_id}", include_in_schema=False)
 async def get_workflow_run(request: Request, workflow_id: str, run_id: str) -> Response:
     """A run's status; its output with includeOutput=true once completed; selected block outputs."""
     try:
@@ -381,7 +381,7 @@ def _run_query(request: Request) -> tuple[bool, list[str]]:
 
 # ---- routes: shared GETs and 0.1.x --------------------------------------------------------------
 
-@router.get("/api/workflows/{workflow_id}/status", include_in_schema=False)
+@router.get("/api/workflows/{workflow_id:path}/status", include_in_schema=False)
 async def get_workflow_status(request: Request, workflow_id: str) -> Response:
     """Deployment status: every state machine is deployed; a flow once prepared."""
     if _key_problem(request) is not None:
@@ -449,7 +449,7 @@ def _job(record: Mapping[str, Any]) -> dict[str, Any]:
     return job
 
 
-@router.post("/api/workflows/{workflow_id}/execute", include_in_schema=False)
+@router.post("/api/workflows/{workflow_id:path}/execute", include_in_schema=False)
 async def execute_legacy(request: Request, workflow_id: str) -> Response:
     """The 0.1.x execute: the body is the input; ``X-Execution-Mode: async`` queues a job."""
     try:

@@ -33,6 +33,7 @@ SYNC_TIMEOUT_SECONDS = 300.0
 """A synchronous run longer than this ends as ``failed`` + ``TIMEOUT`` (Sim caps sync runs too)."""
 POLL_SECONDS = 0.01
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+_FLOW_ALIAS = re.compile(r"/alias/([0-9A-Za-z]{10})$")
 _EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SFN_STATUS = {"RUNNING": "running", "SUCCEEDED": "completed", "FAILED": "failed", "TIMED_OUT": "failed",
                "ABORTED": "cancelled"}
@@ -55,6 +56,8 @@ class Workflow:
     record: Mapping[str, Any]
     machine_arn: str = ""
     """The unqualified state machine ARN when ``arn`` is a version or alias ARN."""
+    flow_alias: str = "TSTALIASID"
+    """The flow alias a run invokes (a flow alias ARN names one; else the draft's test alias)."""
 
 
 def iso(value: float | None) -> str | None:
@@ -114,15 +117,23 @@ class Runs:
         return Workflow(workflow_id, "state_machine", arn, True, float(changed), False, machine, base)
 
     def _flow(self, workflow_id: str) -> Workflow | None:
-        from engine.errors import NotFound
+        """A flow by id or ARN (``.../flow/ID/alias/ALIAS`` runs that alias); deployed once invocable."""
+        from engine.errors import InvalidArgument, NotFound
+        store = self._flows().store
         try:
-            flow = self._flows().store.get_flow(workflow_id)
+            flow = store.get_flow(workflow_id)
         except NotFound:
             return None
-        prepared = flow.get("prepared") is not None
-        changed = flow["status"] == "NotPrepared" and prepared
-        deployed_at = _seconds(flow["updatedAt"]) if prepared else None
-        return Workflow(workflow_id, "flow", str(flow["arn"]), prepared, deployed_at, changed, flow)
+        found = _FLOW_ALIAS.search(workflow_id)
+        alias = found.group(1) if found else "TSTALIASID"
+        try:
+            store.resolve(flow["id"], alias)
+            deployed = True
+        except (NotFound, InvalidArgument):
+            deployed = False
+        changed = flow["status"] == "NotPrepared" and flow.get("prepared") is not None
+        deployed_at = _seconds(flow["updatedAt"]) if deployed else None
+        return Workflow(workflow_id, "flow", str(flow["arn"]), deployed, deployed_at, changed, flow, flow_alias=alias)
 
     # ---- records -----------------------------------------------------------------------
 
@@ -135,7 +146,7 @@ class Runs:
         run_id = run_id or str(uuid.uuid4())
         record: dict[str, Any] = {
             "runId": run_id, "workflowId": workflow.id, "workflowArn": workflow.arn, "kind": workflow.kind,
-            "machineArn": workflow.machine_arn or None,
+            "machineArn": workflow.machine_arn or None, "flowAlias": workflow.flow_alias,
             "status": "queued", "trigger": "api", "createdAt": self.now(), "startedAt": None, "endedAt": None,
             "input": dict(payload), "output": None, "error": None, "blockOutputs": None, "legacy": legacy,
             "timeout": timeout,
@@ -313,7 +324,8 @@ class Runs:
     async def _run_flow(self, record: dict[str, Any], sink: BlockSink | None) -> None:
         from engine.flows import FlowFailure, FlowRun, parse
         service = self._flows()
-        flow, alias, _version, definition = service.store.resolve(record["workflowArn"], "TSTALIASID")
+        alias_id = record.get("flowAlias") or "TSTALIASID"
+        flow, alias, _version, definition = service.store.resolve(record["workflowArn"], alias_id)
         model = parse(definition, name=str(flow["name"]))
         blocks: dict[str, Any] = {}
         outputs: dict[str, Any] = {}

@@ -227,3 +227,23 @@ def test_version_and_alias_arns_are_workflow_ids(server: Server, client: SimStud
         result = _sync(client, target, {"name": "Vi"})
         assert (result.status, result.output) == ("completed", {"greeting": "Hello, Vi!", "loud": True})
     assert client.validate_workflow(f"{arn}:99") is False
+
+
+def test_a_flow_alias_arn_runs_that_alias(server: Server, client: SimStudioClient) -> None:
+    from tests.api.conftest import make_client
+    from tests.engine.flows._defs import code, data, inp, io, out
+    agent = make_client(server.endpoint, "bedrock-agent")
+    flow_id = flow(server.endpoint, passthrough())
+    flow_arn = f"arn:aws:bedrock:us-east-1:123456789012:flow/{flow_id}"
+    version = agent.create_flow_version(flowIdentifier=flow_id)["version"]
+    alias = agent.create_flow_alias(flowIdentifier=flow_id, name="live",
+                                    routingConfiguration=[{"flowVersion": version}])["id"]
+    shouting = {"nodes": [inp(), code("Up", "q.upper()", [io("q")]), out()],
+                "connections": [data("In", "document", "Up", "q"), data("Up", "response", "Out", "document")]}
+    agent.update_flow(flowIdentifier=flow_id, name=agent.get_flow(flowIdentifier=flow_id)["name"],
+                      executionRoleArn=agent.get_flow(flowIdentifier=flow_id)["executionRoleArn"], definition=shouting)
+    assert client.get_workflow_status(flow_id).needs_redeployment is True
+    agent.prepare_flow(flowIdentifier=flow_id)
+    assert _sync(client, f"{flow_arn}/alias/{alias}", "quiet").output == "quiet"  # version 1: passthrough
+    assert _sync(client, flow_id, "quiet").output == "QUIET"  # the prepared draft
+    assert client.validate_workflow(f"{flow_arn}/alias/NOSUCHALIA") is False

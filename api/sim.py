@@ -282,7 +282,8 @@ def _stream(runs: Runs, record: dict[str, Any], selectors: list[str]) -> EventSo
     return EventSourceResponse(_frames(runs, record, selectors, receive), headers=headers)
 
 
-async def _frames(runs: Runs, record: dict[str, Any], selectors: list[str], receive: Any) -> AsyncIterator[dict[str, str]]:
+async def _frames(runs: Runs, record: dict[str, Any], selectors: list[str],
+                  receive: Any) -> AsyncIterator[dict[str, str]]:
     produced = False
     async with receive:
         async for block, value in receive:

@@ -50,7 +50,8 @@ def test_wrong_api_key_is_401_in_each_routes_shape(keyed: Server) -> None:
         assert (str(error), error.code, error.status) == ("Authentication required", "AUTHENTICATION_REQUIRED", 401)
         client.set_api_key("second-key")
         result = client.execute_workflow(name, {"name": "Kay"})
-        assert isinstance(result, WorkflowExecutionResult) and result.output == {"greeting": "Hello, Kay!", "loud": True}
+        assert isinstance(result, WorkflowExecutionResult)
+        assert result.output == {"greeting": "Hello, Kay!", "loud": True}
 
 
 def test_missing_key_and_the_v2_401_headers(keyed: Server) -> None:

@@ -112,7 +112,8 @@ def test_runs_query_is_strict(http: httpx.Client, greet: str) -> None:
     url = f"/api/v2/workflows/{greet}/runs/{run_id}"
     assert http.get(url, params={"includeOutput": "yes"}, headers=KEY).status_code == 400
     unknown = http.get(url, params={"verbose": "1"}, headers=KEY)
-    assert (unknown.status_code, unknown.json()["error"]["message"]) == (400, "Unrecognized key(s) in object: 'verbose'")
+    assert (unknown.status_code, unknown.json()["error"]["message"]) == (
+        400, "Unrecognized key(s) in object: 'verbose'")
     selected = http.get(url, params={"selectedOutputs": "Greet.greeting,shout,Nope.x", "includeOutput": "true"},
                         headers=KEY).json()["data"]
     assert selected["blockOutputs"] == {"Greet.greeting": "Hello, Q!",

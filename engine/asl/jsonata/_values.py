@@ -90,6 +90,8 @@ def _to_json(value: Any) -> JSON:
         return [item for item in items if item is not UNDEFINED]
     if isinstance(value, float):
         return _js_double(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**21:
+        return float(value)  # JavaScript writes 1e+21 from here on
     return value
 
 

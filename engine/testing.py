@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -26,6 +27,8 @@ import anyio.lowlevel
 from engine.tasks.builtin import with_builtins
 from engine.tasks.mocks import MockConfig, mocked
 from engine.tasks.registry import TaskRegistry, held
+
+_HOLD_DEPTH: ContextVar[int] = ContextVar("statesim_hold_depth", default=0)
 
 
 class SkippingClock:
@@ -49,12 +52,34 @@ class SkippingClock:
 
     @contextmanager
     def hold(self) -> Iterator[None]:
-        """No skipping inside (a Task is running: its timeouts and heartbeats follow real time)."""
-        self._holds += 1
+        """No skipping inside (a Task is running: its timeouts and heartbeats follow real time).
+
+        Re-entrant per task: nested holds of one task count once, so :meth:`release` undoes it.
+        """
+        depth = _HOLD_DEPTH.get()
+        token = _HOLD_DEPTH.set(depth + 1)
+        if depth == 0:
+            self._holds += 1
         try:
             yield
         finally:
-            self._holds -= 1
+            _HOLD_DEPTH.reset(token)
+            if depth == 0:
+                self._holds -= 1
+
+    @contextmanager
+    def release(self) -> Iterator[None]:
+        """Undo this task's hold inside (a task waiting for a nested execution lets that one skip time)."""
+        if _HOLD_DEPTH.get() == 0:
+            yield
+            return
+        token = _HOLD_DEPTH.set(0)
+        self._holds -= 1
+        try:
+            yield
+        finally:
+            self._holds += 1
+            _HOLD_DEPTH.reset(token)
 
     def _earliest(self) -> tuple[datetime, int] | None:
         while self._sleepers and self._sleepers[0][1] in self._gone:

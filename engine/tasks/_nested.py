@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from engine.errors import ErrorName, StatesError
-from engine.tasks.registry import TaskContext
+from engine.tasks.registry import TaskContext, unheld
 from engine.types import JSON
 
 if TYPE_CHECKING:
@@ -95,10 +95,11 @@ async def start_execution(integrations: Integrations, resource: str, payload: JS
         return {"ExecutionArn": record["executionArn"], "StartDate": _millis(record["startDate"])}
     if ctx.submitted is not None:
         ctx.submitted({"ExecutionArn": record["executionArn"], "StartDate": _millis(record["startDate"])})
-    if record["type"] == "EXPRESS":
-        done = await _run_express(runtime, record)
-    else:
-        done = await _run_standard(runtime, record)
+    with unheld(ctx.clock):  # the child's own Waits may skip time while the parent only waits for it
+        if record["type"] == "EXPRESS":
+            done = await _run_express(runtime, record)
+        else:
+            done = await _run_standard(runtime, record)
     result = describe(done, parsed=suffix == ".sync:2")
     if done["status"] != "SUCCEEDED":
         raise StatesError(ErrorName.TASK_FAILED, json.dumps(result, separators=(",", ":"), ensure_ascii=False))

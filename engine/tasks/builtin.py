@@ -8,10 +8,12 @@ States.TaskFailed naming the resource and what is registered.
 from __future__ import annotations
 
 import json
+import os
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -31,16 +33,29 @@ class Integrations(TaskRegistry):
     """The user's registry plus the built-in integrations (see the module docstring)."""
 
     def __init__(self, user: TaskRegistry | None = None, *, lambda_endpoint: str | None = None,
-                 aws_endpoint: str | None = None, region: str = "us-east-1", runtime: Any = None) -> None:
+                 aws_endpoint: str | None = None, region: str = "us-east-1", runtime: Any = None,
+                 s3_dir: str | os.PathLike[str] | None = None) -> None:
         super().__init__()
         self.user = user if user is not None else TaskRegistry()
         self.lambda_endpoint = lambda_endpoint
         self.aws_endpoint = aws_endpoint
+        self.s3_dir = Path(s3_dir) if s3_dir is not None else None
+        """A local directory standing for S3: ``<s3_dir>/<bucket>/<key>`` (Distributed Map readers/writers)."""
         self.region = region
         self.runtime = runtime
         """The engine.runtime.Runtime that runs nested ``states:startExecution`` executions."""
         self._lambda: _aws.AwsForwarder | None = None
         self._aws: _aws.AwsForwarder | None = None
+
+    def configure(self, *, lambda_endpoint: str | None = None, aws_endpoint: str | None = None,
+                  s3_dir: str | os.PathLike[str] | None = None) -> None:
+        """Set the endpoints and the S3 directory (``statesim serve`` flags); None leaves a setting as is."""
+        if lambda_endpoint is not None:
+            self.lambda_endpoint, self._lambda = lambda_endpoint, None
+        if aws_endpoint is not None:
+            self.aws_endpoint, self._aws = aws_endpoint, None
+        if s3_dir is not None:
+            self.s3_dir = Path(s3_dir)
 
     # ---- the TaskRegistry surface ------------------------------------------------------
 

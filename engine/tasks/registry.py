@@ -126,6 +126,10 @@ class TaskRegistry:
         """Every registered pattern, exact ones first."""
         return [*self._exact, *(e.pattern for e in self._patterns)]
 
+    def items(self) -> list[tuple[str, TaskHandler]]:
+        """(pattern, handler) for every registration, exact ones first."""
+        return [(e.pattern, e.handler) for e in (*self._exact.values(), *self._patterns)]
+
     def _match(self, resource: str, *, fallback: bool = True) -> _Entry | None:
         entry = self._exact.get(resource)
         if entry is not None:
@@ -188,6 +192,17 @@ def held(clock: object) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def unheld(clock: object) -> Iterator[None]:
+    """Inside a task, while it only waits for work that follows the clock itself (a nested execution)."""
+    release = getattr(clock, "release", None)
+    if release is None:
+        yield
+        return
+    with release():
+        yield
+
+
 def to_states_error(exc: BaseException) -> StatesError:
     """The ASL (error, cause) for an exception raised by a task handler.
 
@@ -199,3 +214,36 @@ def to_states_error(exc: BaseException) -> StatesError:
     if isinstance(exc, StatesError):
         return exc
     return StatesError(type(exc).__name__, str(exc))
+
+
+def load_tasks(spec: str, registry: TaskRegistry | None = None) -> TaskRegistry:
+    """``statesim serve --tasks``: import a module (``pkg.mod``) or a ``.py`` file and take its tasks.
+
+    The module either defines ``registry`` (a TaskRegistry) or a function ``register(registry)``
+    that registers its handlers on the registry it is given.
+    """
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if spec.endswith(".py") or "/" in spec:
+        path = Path(spec).resolve()
+        name = f"statesim_tasks_{path.stem}"
+        loader_spec = importlib.util.spec_from_file_location(name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ValueError(f"cannot load tasks from {spec!r}")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(spec)
+    registry = registry if registry is not None else TaskRegistry()
+    found = getattr(module, "registry", None)
+    if isinstance(found, TaskRegistry):
+        return found
+    register = getattr(module, "register", None)
+    if callable(register):
+        register(registry)
+        return registry
+    raise ValueError(f"{spec!r} defines neither 'registry' (a TaskRegistry) nor 'register(registry)'")

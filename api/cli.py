@@ -40,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="Step Functions Local MockConfigFile (default: $SFN_MOCK_CONFIG, ./MockConfigFile.json)")
     serve.add_argument("--wait-time-scale", type=float, default=None,
                        help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
+    serve.add_argument("--tasks", action="append", default=[],
+                       help="a module or .py file defining `registry` or `register(registry)` (repeatable)")
+    serve.add_argument("--lambda-endpoint", default=None,
+                       help="a Lambda-compatible endpoint for functions no task handler answers (SAM local, ...)")
+    serve.add_argument("--aws-endpoint", default=None,
+                       help="forward aws-sdk and optimized integrations there with boto3 (LocalStack, moto, ...)")
     from api.bedrock_agent import add_serve_arguments
     add_serve_arguments(serve)  # the Bedrock Flows options (--flow-mocks, --s3-dir, ...)
     from api import sim
@@ -66,7 +72,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     store = MemoryStore() if args.in_memory else SqliteStore(args.data_dir)
     clock: Clock = SystemClock() if args.wait_time_scale is None else ScaledClock(args.wait_time_scale)
-    runtime = Runtime(store, clock=clock, mock_config=MockConfig.from_env(args.mock_config))
+    runtime = Runtime(store, clock=clock, mock_config=MockConfig.from_env(args.mock_config),
+                      registry=_tasks(args.tasks))
+    runtime.integrations.configure(lambda_endpoint=args.lambda_endpoint, aws_endpoint=args.aws_endpoint,
+                                   s3_dir=getattr(args, "s3_dir", None))
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted connections inherit TCP_NODELAY: without it, uvicorn's separate header and body
@@ -85,6 +94,18 @@ def _serve(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[sock])
     return 0
+
+
+def _tasks(specs: list[str]) -> Any:
+    from engine.tasks.registry import TaskRegistry, load_tasks
+
+    registry = TaskRegistry()
+    for spec in specs:
+        loaded = load_tasks(spec, registry)
+        if loaded is not registry:  # a module with its own registry: take its handlers over
+            for pattern, handler in loaded.items():
+                registry.register(pattern, handler)
+    return registry
 
 
 def _read(path: str) -> str:

@@ -93,24 +93,25 @@ def _await_latest(sfn: Any, arn: str, accept: Any) -> dict[str, Any]:
         if accept(event):
             return event
         time.sleep(0.02)
-    raise AssertionError(f"the execution never reached the awaited event; last: {event['type']}")
+    history = [(e["id"], e["type"]) for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]]
+    raise AssertionError(f"the execution never reached the awaited event; {sfn.describe_execution(executionArn=arn)}"
+                         f" {history[-12:]}")
 
 
 def test_movie_pitch_producer_answers_through_the_webapp_protocol(sfn: Any, machines: dict[str, str]) -> None:
     # As webapp/stepfn.py does: the latest event is TaskSubmitted for invoke.waitForTaskToken; its output
     # is the Lambda invoke response whose Payload carries the token and the pitch.
     arn = start(sfn, machines, "PromptChainDemo-MoviePitch", "HumanProducer")
-    answers = iter(["no", "yes"])
     pitches = []
-    for answer in answers:
-        event = _await_latest(sfn, arn, lambda e: e["type"] == "TaskSubmitted")
+    seen = 0
+    for answer in ("no", "yes"):  # "no" sends the machine back to pitching, then it asks again
+        event = _await_latest(sfn, arn, lambda e, after=seen: e["type"] == "TaskSubmitted" and e["id"] > after)
+        seen = event["id"]
         details = event["taskSubmittedEventDetails"]
         assert (details["resourceType"], details["resource"]) == ("lambda", "invoke.waitForTaskToken")
         payload = json.loads(details["output"])["Payload"]
         pitches.append(payload["input"]["movie_pitch"])
         sfn.send_task_success(taskToken=payload["token"], output=json.dumps({"Payload": {"user_choice": answer}}))
-        if answer == "no":  # the machine goes back to pitching: wait for the next approval request
-            _await_latest(sfn, arn, lambda e: e["type"] != "TaskSubmitted")
     described = wait_for(sfn, arn)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"movie_pitch_one_pager": "[mock] One-pager for the blue pitch."}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -190,9 +191,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     options = Options(only_output=args.only_output, strict=args.strict, loose_numbers=args.loose_numbers)
     run, jobs = runner_for(args)
 
-    def report(result: Result) -> None:
+    printing = threading.Lock()
+
+    def report(result: Result) -> None:  # called from --jobs worker threads: one whole line at a time
         if args.verbose or not result.passed:
-            print(case_line(result), file=out, flush=True)
+            with printing:
+                print(case_line(result), file=out, flush=True)
 
     started = time.perf_counter()
     results = judge(cases, run, options, jobs, on_result=report, repeat=max(1, args.repeat))

@@ -505,12 +505,12 @@ class StepFunctions:
             output = json.loads(p["output"])
         except ValueError:
             raise InvalidOutput(f"Invalid Output: '{p['output']}'") from None
-        self.rt.send_success(p["taskToken"], output)
+        await self.rt.send_success(p["taskToken"], output)
         return {}
 
     async def send_task_failure(self, p: Params) -> Result:
         self._check_token(p["taskToken"])
-        self.rt.send_failure(p["taskToken"], p.get("error"), p.get("cause"))
+        await self.rt.send_failure(p["taskToken"], p.get("error"), p.get("cause"))
         return {}
 
     async def send_task_heartbeat(self, p: Params) -> Result:

@@ -268,6 +268,7 @@ class Runtime:
         self.arns = arns or Arns()
         self.activity_poll_seconds = activity_poll_seconds
         self._group: anyio.abc.TaskGroup | None = None
+        self._stopping = False
         self._running: dict[str, _Running] = {}
         self._waiters: dict[str, _Waiter] = {}
         self._token_alias: dict[str, str] = {}
@@ -285,10 +286,14 @@ class Runtime:
         """Run executions in the background while the context is open; resumes RUNNING ones."""
         async with anyio.create_task_group() as group:
             self._group = group
+            self._stopping = False
             self.recover()
             try:
                 yield self
             finally:
+                # shutting down is not an outcome: executions and their tokens stay as stored
+                # (RUNNING / PENDING) and resume on the next start
+                self._stopping = True
                 self._group = None
                 group.cancel_scope.cancel()
 
@@ -544,7 +549,8 @@ class Runtime:
         try:
             await waiter.event.wait()
         except anyio.get_cancelled_exc_class():
-            self._end_token(waiter.token, "TIMED_OUT")
+            if not self._stopping:
+                self._end_token(waiter.token, "TIMED_OUT")
             raise
         self._end_token(waiter.token, "DONE")
         assert waiter.outcome is not None
@@ -562,7 +568,8 @@ class Runtime:
         except NoHandler:  # nothing to call: the token is only sent back by whoever reads the history
             pass
         except BaseException:
-            self._end_token(waiter.token, "DONE")
+            if not self._stopping:
+                self._end_token(waiter.token, "DONE")
             raise
         else:
             if ctx.submitted is not None:
@@ -613,18 +620,36 @@ class Runtime:
             raise Conflict("TaskTimedOut", f"Task Timed Out: '{token}'")
         raise Conflict("TaskDoesNotExist", f"Task Does Not Exist: '{token}'")
 
-    def send_success(self, token: str, output: JSON) -> None:
-        waiter = self.resolve_token(token)
+    async def _resolve_soon(self, token: str, patience: float = 5.0) -> _Waiter:
+        """resolve_token, waiting briefly while a just-resumed execution has not re-reached its task."""
+        with anyio.move_on_after(patience):
+            while True:
+                try:
+                    return self.resolve_token(token)
+                except StatesimError:
+                    stored = self.store.get("token", token)
+                    resuming = stored is not None and stored.get("status") == "PENDING" and \
+                        token in self._pending_alias.get(stored.get("executionArn", ""), [])
+                    if not resuming:
+                        raise
+                await anyio.sleep(0.01)
+        return self.resolve_token(token)
+
+    async def send_success(self, token: str, output: JSON) -> None:
+        """SendTaskSuccess."""
+        waiter = await self._resolve_soon(token)
         waiter.outcome = ("success", output)
         waiter.event.set()
 
-    def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
-        waiter = self.resolve_token(token)
+    async def send_failure(self, token: str, error: str | None, cause: str | None) -> None:
+        """SendTaskFailure."""
+        waiter = await self._resolve_soon(token)
         waiter.outcome = ("failure", (error or "", cause))
         waiter.event.set()
 
     async def send_heartbeat(self, token: str) -> None:
-        waiter = self.resolve_token(token)
+        """SendTaskHeartbeat: resets the task's HeartbeatSeconds timer."""
+        waiter = await self._resolve_soon(token)
         if waiter.heartbeat is not None:
             result = waiter.heartbeat()
             if hasattr(result, "__await__"):
@@ -639,7 +664,10 @@ class Runtime:
 
     def _forget_tokens(self, execution_arn: str) -> None:
         for token in [t for t, w in self._waiters.items() if w.execution_arn == execution_arn]:
-            self._end_token(token, "DONE")
+            if self._stopping:
+                self._waiters.pop(token, None)
+            else:
+                self._end_token(token, "DONE")
 
     def _alias_tokens(self, execution_arn: str) -> None:
         old = [r["token"] for r in self.store.list("token", parent=execution_arn) if r.get("status") == "PENDING"]

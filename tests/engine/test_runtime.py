@@ -141,3 +141,27 @@ def test_start_needs_a_running_runtime() -> None:
     clock = ManualClock()
     with pytest.raises(RuntimeError):
         Runtime(clock=clock).start(record("x", WAIT, clock), json.dumps(WAIT))
+
+
+TOKEN = {"StartAt": "Ask", "States": {"Ask": {
+    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    "Parameters": {"token.$": "$$.Task.Token"}, "End": True}}}
+
+
+async def test_graceful_restart_keeps_task_tokens(tmp_path: Path) -> None:
+    clock = ManualClock()
+    first = Runtime(SqliteStore(tmp_path / "data"), clock=clock)
+    async with first.running():
+        rec = first.start(record("token", TOKEN, clock), json.dumps(TOKEN))
+        with anyio.fail_after(5):
+            while not any(e["type"] == "TaskScheduled" for e in first.store.events(rec["executionArn"])):
+                await anyio.sleep(0.001)
+    scheduled = next(e for e in first.store.events(rec["executionArn"]) if e["type"] == "TaskScheduled")
+    old_token = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["token"]
+    first.store.close()
+
+    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()))
+    async with second.running():
+        await second.send_success(old_token, {"ok": 1})  # waits for the resumed task, no retry needed
+        done = await settle(second, rec["executionArn"])
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"ok": 1}

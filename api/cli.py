@@ -91,7 +91,8 @@ def _serve(args: argparse.Namespace) -> int:
     configure(app, **settings_from_args(args))
     from api import sim
     print(sim.configure_from_args(app, args).banner(), flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    # GetActivityTask long-polls for up to 60 s: do not let open polls hold a shutdown up
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     server.run(sockets=[sock])
     return 0
 

@@ -248,10 +248,21 @@ def invoke_response(result: JSON, status: int = 200, qualifier: str | None = Non
 
 # ---- AWS SDK and optimized integrations ---------------------------------------------------------
 
+def _local_s3(integrations: Integrations, action: str, payload: JSON) -> JSON | None:
+    """S3 calls answered from --s3-dir (None when no directory is set or the action is not local)."""
+    from engine.tasks import _s3dir
+    handler = _s3dir.ACTIONS.get(action)
+    if integrations.s3_dir is None or handler is None:
+        return None
+    return handler(integrations.s3_dir, dict(payload) if isinstance(payload, dict) else {})
+
+
 async def _aws_sdk(integrations: Integrations, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
     """``arn:aws:states:::aws-sdk:SERVICE:ACTION``, forwarded with boto3."""
     _, service, action = resource[len(_SERVICE_PREFIX):].split(":")[:3]
     action = action.split(".")[0]
+    if service == "s3" and (local := _local_s3(integrations, action, payload)) is not None:
+        return local
     forwarder = integrations.aws(resource)
     params = payload if isinstance(payload, dict) else {}
     return await forwarder.call(_aws.client_name(service), _aws.operation_name(action), params,
@@ -293,6 +304,8 @@ async def _optimized(integrations: Integrations, resource: str, payload: JSON, c
     """Optimized integrations (dynamodb:putItem, sqs:sendMessage, bedrock:invokeModel, ...) via boto3."""
     service, _, action = resource[len(_SERVICE_PREFIX):].partition(":")
     action = action.split(".")[0]
+    if service == "s3" and (local := _local_s3(integrations, action, payload)) is not None:
+        return local
     forwarder = integrations.aws(resource)
     client, adapt = _OPTIMIZED[service]
     params = adapt(dict(payload) if isinstance(payload, dict) else {})

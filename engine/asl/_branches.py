@@ -30,6 +30,8 @@ from engine.asl.states import (
 )
 from engine.errors import ErrorName, StatesError
 from engine.history import History, HistoryLimitExceeded
+from engine.tasks import distributed
+from engine.tasks.registry import TaskContext
 from engine.types import JSON
 
 if TYPE_CHECKING:
@@ -204,7 +206,12 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
     ex = frame.ex
     max_concurrency = _integer(state, state.max_concurrency, state.max_concurrency_path, value, entry,
                                "MaxConcurrency", "integer") or 0
-    effective, items = _items(state, value, entry)
+    reader = distributed.map_config(ex.machine.definition, state.name)[0] if state.distributed else None
+    if reader is not None:  # Distributed Map ItemReader (engine.tasks.distributed)
+        effective, items = value, await distributed.read_items(reader, entry.scope(value), ex.registry,
+                                                               _io_context(ex, state))
+    else:
+        effective, items = _items(state, value, entry)
     started = ex.history.add("MapStateStarted", frame.last, "mapStateStartedEventDetails", {"length": len(items)})
     frame.last = started
     tolerated = _tolerance(state, value, entry, len(items))
@@ -407,10 +414,21 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
             details["cause"] = err.cause
         frame.last = history.add("MapRunFailed", run_started, "mapRunFailedEventDetails", details)
         raise Failure(err.error, err.cause, state_event="MapStateFailed")
+    writer = distributed.map_config(ex.machine.definition, state.name)[1]
+    if writer is not None:  # Distributed Map ResultWriter: the Map's result is where it wrote
+        details = await distributed.write_results(writer, entry.scope(value), map_run_arn, items, runner.results,
+                                                  ex.registry, _io_context(ex, state))
     done = history.add("MapRunSucceeded", run_started)
     history.add("MapStateSucceeded", done)
     frame.last = run_started if compat.MAP_STATE_EXITED_AFTER_MAP_RUN_STARTED in ex.changes else done
+    if writer is not None:
+        return _finish(state, value, details, [None], entry, state.next)  # type: ignore[arg-type]
     return _finish(state, value, runner.results, runner.texts, entry, state.next)
+
+
+def _io_context(ex: Execution, state: Map) -> TaskContext:
+    """The TaskContext for the S3 calls a Distributed Map makes itself."""
+    return TaskContext(resource="arn:aws:states:::s3", execution_arn=ex.info.execution_arn, clock=ex.clock)
 
 
 Runner = Callable[[], Awaitable[None]]

@@ -1,0 +1,111 @@
+"""engine/tasks/distributed.py: ItemReader parsing and ResultWriter layout, in process over --s3-dir."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engine.asl as asl
+from engine.errors import StatesError
+from engine.tasks.builtin import Integrations
+from engine.tasks.distributed import map_config, parse_items
+from engine.tasks.registry import TaskRegistry
+
+
+@pytest.mark.parametrize(("text", "config", "items"), [
+    ('[{"a": 1}, 2]', {"InputType": "JSON"}, [{"a": 1}, 2]),
+    ('{"a": 1}\n\n{"a": 2}\n', {"InputType": "JSONL"}, [{"a": 1}, {"a": 2}]),
+    ("x,y\n1,2\n3,4\n", {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}, [{"x": "1", "y": "2"},
+                                                                                 {"x": "3", "y": "4"}]),
+    ("1|2\n", {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["p", "q"], "CSVDelimiter": "PIPE"},
+     [{"p": "1", "q": "2"}]),
+], ids=["json", "jsonl", "csv-first-row", "csv-given-pipe"])
+def test_parse_items(text: str, config: dict[str, Any], items: list[Any]) -> None:
+    assert parse_items(text, config) == items
+
+
+@pytest.mark.parametrize(("text", "config", "cause"), [
+    ('{"a": 1}', {"InputType": "JSON"}, "Attempting to map over non-iterable node."),
+    ("x,y\n1\n", {"InputType": "CSV"}, "The number of fields in a row (1) does not match the headers (2)"),
+    ("", {"InputType": "PARQUET"}, "InputType 'PARQUET' is not supported"),
+])
+def test_parse_errors(text: str, config: dict[str, Any], cause: str) -> None:
+    with pytest.raises(StatesError) as caught:
+        parse_items(text, config)
+    assert (caught.value.error, caught.value.cause) == ("States.ItemReaderFailed", cause)
+
+
+def test_map_config_finds_nested_maps() -> None:
+    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemReader": {"Resource": "r"}, "End": True}}}]}}}
+    assert map_config(definition, "M") == ({"Resource": "r"}, None)
+    assert map_config(definition, "P") == (None, None)
+
+
+def distributed(reader: dict[str, Any], writer: dict[str, Any] | None = None, **extra: Any) -> str:
+    state: dict[str, Any] = {"Type": "Map", "ItemReader": reader, "End": True, **extra, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}}}}
+    if writer is not None:
+        state["ResultWriter"] = writer
+    return json.dumps({"StartAt": "M", "States": {"M": state}})
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Path:
+    (tmp_path / "data" / "in").mkdir(parents=True)
+    (tmp_path / "data" / "in" / "rows.csv").write_text("id,name\n1,a\n2,b\n3,c\n")
+    (tmp_path / "out").mkdir()
+    return tmp_path
+
+
+def test_csv_reader_with_max_items_and_selector(s3: Path) -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "data",
+                              "Key": "in/rows.csv"}, "ReaderConfig": {"InputType": "CSV", "MaxItems": 2}},
+                             ItemSelector={"n.$": "$$.Map.Item.Value.name", "i.$": "$$.Map.Item.Index"})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert json.loads(result.output) == [{"n": "a", "i": 0}, {"n": "b", "i": 1}]
+
+
+def test_list_objects_reader(s3: Path) -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:listObjectsV2",
+                              "Parameters": {"Bucket": "data", "Prefix": "in/"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    [listed] = json.loads(result.output)
+    assert (listed["Key"], listed["Size"], listed["StorageClass"]) == ("in/rows.csv", 20, "STANDARD")
+    assert listed["Etag"].startswith('"') and isinstance(listed["LastModified"], int)
+
+
+def test_result_writer_layout(s3: Path) -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "data",
+                              "Key": "in/rows.csv"}, "ReaderConfig": {"InputType": "CSV"}},
+                             {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out",
+                                                                                         "Prefix": "runs"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    output = json.loads(result.output)
+    run_id = output["MapRunArn"].rsplit(":", 1)[1]
+    assert output["ResultWriterDetails"] == {"Bucket": "out", "Key": f"runs/{run_id}/manifest.json"}
+    manifest = json.loads((s3 / "out" / "runs" / run_id / "manifest.json").read_text())
+    assert manifest["ResultFiles"]["FAILED"] == [] and manifest["DestinationBucket"] == "out"
+    [succeeded] = manifest["ResultFiles"]["SUCCEEDED"]
+    entries = json.loads((s3 / "out" / succeeded["Key"]).read_text())
+    assert [json.loads(e["Output"]) for e in entries] == [{"id": "1", "name": "a"}, {"id": "2", "name": "b"},
+                                                          {"id": "3", "name": "c"}]
+    assert {e["Status"] for e in entries} == {"SUCCEEDED"}
+
+
+def test_missing_object_is_item_reader_failed(s3: Path) -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "Parameters": {"Bucket": "data", "Key": "nope.json"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert (result.status, result.error) == ("FAILED", "States.ItemReaderFailed")
+    assert result.cause == "S3.NoSuchKeyException: The specified key does not exist. (Key: nope.json)"
+
+
+def test_reader_without_s3_names_the_resource() -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry()))
+    assert result.error == "States.ItemReaderFailed"
+    assert "arn:aws:states:::s3:getObject" in (result.cause or "")

@@ -142,6 +142,78 @@ def _leading_int(text: str) -> int | None:
     return int(digits.group(0)) if digits else None
 
 
+_PICTURE_DEFAULTS: Final = {
+    "decimal-separator": ".",
+    "grouping-separator": ",",
+    "exponent-separator": "e",
+    "percent": "%",
+    "per-mille": "\u2030",
+    "zero-digit": "0",
+    "digit": "#",
+    "pattern-separator": ";",
+}
+
+
+def _format_number(value: Any = None, picture: Any = None, options: Any = None) -> Any:
+    """$formatNumber with jsonata-js's picture checks: every rule is tried and the last broken
+    one is reported (AWS: ``$formatNumber(1, "x")`` fails D3086)."""
+    if value is None:
+        return None
+    properties = {**_PICTURE_DEFAULTS, **(options if isinstance(options, dict) else {})}
+    subpictures = str(picture).split(properties["pattern-separator"])
+    if len(subpictures) > 2:
+        raise JException("D3080", -1)
+    for subpicture in subpictures:
+        error = _picture_error(subpicture, properties)
+        if error is not None:
+            raise JException(error, -1)
+    return Functions.format_number(value, picture, options)
+
+
+def _picture_error(sub: str, p: Mapping[str, str]) -> str | None:
+    """F&O 4.7.3 as jsonata-js checks one sub-picture (its quirks included)."""
+    digits = {chr(ord(p["zero-digit"][0]) + i) for i in range(10)}
+    active = digits | {p["decimal-separator"], p["exponent-separator"], p["grouping-separator"], p["digit"], p["pattern-separator"]}
+    anchors = [i for i, ch in enumerate(sub) if ch in active and ch != p["exponent-separator"]]
+    prefix = sub[: anchors[0]] if anchors else ""
+    suffix = sub[anchors[-1] + 1 :] if anchors else ""
+    active_part = sub[len(prefix) : len(sub) - len(suffix)]
+    exponent_at = sub.find(p["exponent-separator"], len(prefix))
+    exponent: str | None = None
+    mantissa = active_part
+    if exponent_at != -1 and exponent_at <= len(sub) - len(suffix):
+        mantissa, exponent = active_part[:exponent_at], active_part[exponent_at + 1 :]
+    ds, gs, pc, pm = p["decimal-separator"], p["grouping-separator"], p["percent"], p["per-mille"]
+    point = mantissa.find(ds)
+    integer, fractional = (mantissa, suffix) if point == -1 else (mantissa[:point], mantissa[point + 1 :])
+    decimal_at = sub.find(ds)
+    checks = [
+        ("D3081", decimal_at != sub.rfind(ds)),
+        ("D3082", sub.find(pc) != sub.rfind(pc)),
+        ("D3083", sub.find(pm) != sub.rfind(pm)),
+        ("D3084", pc in sub and pm in sub),
+        ("D3085", not any(ch in digits or ch == p["digit"] for ch in mantissa)),
+        ("D3086", any(ch not in active for ch in active_part)),
+        ("D3087", decimal_at != -1 and gs in ((sub[decimal_at - 1] if decimal_at > 0 else "") + sub[decimal_at + 1 : decimal_at + 2])),
+        ("D3088", decimal_at == -1 and integer.endswith(gs)),
+        ("D3089", gs + gs in sub),
+        ("D3090", _digit_before(integer, integer.find(p["digit"]), digits)),
+        ("D3091", _digit_after(fractional, fractional.rfind(p["digit"]), digits)),
+        ("D3092", exponent is not None and len(exponent) > 0 and (pc in sub or pm in sub)),
+        ("D3093", exponent is not None and (not exponent or any(ch not in digits for ch in exponent))),
+    ]
+    broken = [code for code, failed in checks if failed]
+    return broken[-1] if broken else None
+
+
+def _digit_before(part: str, at: int, digits: set[str]) -> bool:
+    return at != -1 and any(ch in digits for ch in part[:at])
+
+
+def _digit_after(part: str, at: int, digits: set[str]) -> bool:
+    return at != -1 and any(ch in digits for ch in part[at:])
+
+
 # jsonata-js accepts only this ISO 8601 shape when $toMillis has no picture (Date.parse reads it).
 _ISO8601: Final = re.compile(r"\d{4}(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?")
 
@@ -318,6 +390,7 @@ JS_FUNCTIONS: Final[tuple[tuple[str, Callable[..., Any], str], ...]] = (
     ("sort", lambda array=None, comparator=None: _sort(array, comparator), "<af?:a>"),
     ("toMillis", lambda timestamp=None, picture=None: _to_millis(timestamp, picture), "<s-s?:n>"),
     ("replace", lambda text=None, pattern=None, rep=None, limit=None: _replace(text, pattern, rep, limit), "<s-(sf)(sf)n?:s>"),
+    ("formatNumber", lambda value=None, picture=None, options=None: _format_number(value, picture, options), "<n-so?:s>"),
 )
 """jsonata-js versions of library functions, bound over jsonata-python's (name, function, signature)."""
 

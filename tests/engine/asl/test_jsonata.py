@@ -706,6 +706,14 @@ def test_memory_bound_as_measured_on_aws(text: str, fails: bool) -> None:
             "{% $formatNumber(20, '#.0.0') %}",
             "D3081: The sub-picture must not contain more than one instance of the 'decimal-separator' character",
         ),
+        # AWS (TestState): $formatNumber(1, "x") fails D3086; jsonata-js reports the last broken rule
+        (
+            "{% $formatNumber(1, 'x') %}",
+            "D3086: The sub-picture must not contain a passive character that is preceded by an active character "
+            "and that is followed by another active character",
+        ),
+        ("{% $formatNumber(20, '0,,0') %}", "D3089: The sub-picture must not contain two adjacent instances of the 'grouping-separator' character"),
+        ("{% $formatNumber(1, '#;#;#') %}", "D3080: The picture string must only contain a maximum of two sub-pictures"),
     ],
 )
 def test_jsonata_js_message_details(text: str, detail: str) -> None:

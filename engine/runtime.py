@@ -69,6 +69,7 @@ class _Waiter:
     event: anyio.Event = field(default_factory=anyio.Event)
     outcome: tuple[str, Any] | None = None
     heartbeat: Callable[[], Any] | None = None
+    resource: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,7 +533,8 @@ class Runtime:
     def _new_waiter(self, execution_arn: str, ctx: TaskContext, activity_arn: str | None = None,
                     input_text: str | None = None) -> _Waiter:
         token = ctx.task_token or _new_token()
-        waiter = _Waiter(token, execution_arn, activity_arn, input_text, heartbeat=ctx.heartbeat)
+        waiter = _Waiter(token, execution_arn, activity_arn, input_text, heartbeat=ctx.heartbeat,
+                         resource=activity_arn or ctx.resource)
         self._waiters[token] = waiter
         self.store.put("token", token, {"token": token, "executionArn": execution_arn, "status": "PENDING",
                                         "activityArn": activity_arn}, parent=execution_arn)
@@ -616,9 +618,10 @@ class Runtime:
         stored = self.store.get("token", token)
         if stored is None:
             raise NotFound("task", token)
-        if stored.get("status") == "TIMED_OUT":
-            raise Conflict("TaskTimedOut", f"Task Timed Out: '{token}'")
-        raise Conflict("TaskDoesNotExist", f"Task Does Not Exist: '{token}'")
+        if stored.get("status") == "TIMED_OUT":  # AWS names the resource, e.g. the activity ARN
+            raise Conflict("TaskTimedOut", f"Task Timed Out: '{stored.get('resource') or token}'")
+        # AWS: a token whose task is over (answered, stopped) is reported as timed out too
+        raise Conflict("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 
     async def _resolve_soon(self, token: str, patience: float = 5.0) -> _Waiter:
         """resolve_token, waiting briefly while a just-resumed execution has not re-reached its task."""
@@ -659,8 +662,8 @@ class Runtime:
         waiter = self._waiters.pop(token, None)
         if waiter is None:
             return
-        self.store.put("token", token, {"token": token, "executionArn": waiter.execution_arn, "status": status},
-                       parent=waiter.execution_arn)
+        self.store.put("token", token, {"token": token, "executionArn": waiter.execution_arn, "status": status,
+                                        "resource": waiter.resource}, parent=waiter.execution_arn)
 
     def _forget_tokens(self, execution_arn: str) -> None:
         for token in [t for t, w in self._waiters.items() if w.execution_arn == execution_arn]:

@@ -84,7 +84,7 @@ def test_activity_success_and_spent_token(sfn: Any, name: str) -> None:
                                                           "outputDetails": {"truncated": False}}
     with pytest.raises(ClientError) as excinfo:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
-    assert error_of(excinfo)[0] == "TaskDoesNotExist"
+    assert error_of(excinfo) == ("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 
 
 def test_activity_failure(sfn: Any, name: str) -> None:
@@ -112,7 +112,7 @@ def test_invalid_tokens_and_output(sfn: Any, name: str) -> None:
     sfn.stop_execution(executionArn=execution)
     with pytest.raises(ClientError) as excinfo:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
-    assert error_of(excinfo)[0] == "TaskDoesNotExist"
+    assert error_of(excinfo) == ("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 
 
 def test_timed_out_task(sfn: Any, name: str) -> None:
@@ -125,7 +125,7 @@ def test_timed_out_task(sfn: Any, name: str) -> None:
     assert types[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivityTimedOut"]
     with pytest.raises(ClientError) as excinfo:
         sfn.send_task_success(taskToken=task["taskToken"], output="{}")
-    assert error_of(excinfo)[0] == "TaskTimedOut"
+    assert error_of(excinfo) == ("TaskTimedOut", f"Task Timed Out: '{activity}'")
 
 
 def test_wait_for_task_token(sfn: Any, name: str) -> None:

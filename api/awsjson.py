@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -57,7 +58,8 @@ def _default(value: Any) -> Any:
 def json_response(body: Mapping[str, Any], status: int = 200) -> Response:
     """A JSON 1.0 response; datetimes become epoch seconds."""
     text = json.dumps(body, default=_default, separators=(",", ":"), ensure_ascii=False)
-    return Response(text, status_code=status, media_type=CONTENT_TYPE)
+    return Response(text, status_code=status, media_type=CONTENT_TYPE,
+                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def error_response(error: AwsError) -> Response:

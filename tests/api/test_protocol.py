@@ -142,3 +142,9 @@ def test_list_values_print_like_aws(sfn_raw: Any) -> None:
         f"weight=50), RoutingConfigurationListItem(stateMachineVersionArn={arn}:2, weight=30), "
         f"RoutingConfigurationListItem(stateMachineVersionArn={arn}:3, weight=20)]' at 'routingConfiguration' "
         "failed to satisfy constraint: Member must have length less than or equal to 2"))
+
+
+def test_request_ids(sfn: Any) -> None:
+    first = sfn.list_state_machines()["ResponseMetadata"]["RequestId"]
+    second = sfn.list_state_machines()["ResponseMetadata"]["RequestId"]
+    assert len(first) == 36 and first != second

@@ -172,8 +172,8 @@ class StatesimServer:
 
     def client(self, service: str = "stepfunctions", **config: Any) -> Any:
         """A boto3 client for this server (test credentials, no host prefix, no retries)."""
-        import boto3
-        from botocore.config import Config
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="us-east-1",
                             aws_access_key_id="test", aws_secret_access_key="test",
                             config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, **config))

@@ -84,7 +84,7 @@ def _conform_output(value: Any, shape: Any) -> JSON:
     if isinstance(value, list):
         member = shape.member if shape is not None and shape.type_name == "list" else None
         return [_conform_output(v, member) for v in value]
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 class AwsForwarder:
@@ -97,8 +97,8 @@ class AwsForwarder:
 
     def client(self, name: str) -> Any:
         if name not in self._clients:
-            import boto3
-            from botocore.config import Config
+            import boto3  # type: ignore[import-untyped]
+            from botocore.config import Config  # type: ignore[import-untyped]
             session = boto3.session.Session()
             creds = session.get_credentials()
             self._clients[name] = session.client(
@@ -110,7 +110,7 @@ class AwsForwarder:
 
     async def call(self, service: str, operation: str, params: Mapping[str, Any], prefix: str) -> JSON:
         """Call ``operation`` of boto3 client ``service``; ClientError -> StatesError(prefix.CodeException)."""
-        from botocore.exceptions import ClientError, ParamValidationError
+        from botocore.exceptions import ClientError, ParamValidationError  # type: ignore[import-untyped]
         client = self.client(service)
         try:
             model = client.meta.service_model.operation_model(operation)
@@ -139,5 +139,5 @@ def _client_error(exc: Any, prefix: str, service: str) -> StatesError:
 
 
 def _snake(operation: str) -> str:
-    from botocore import xform_name
+    from botocore import xform_name  # type: ignore[import-untyped]
     return str(xform_name(operation))

@@ -177,7 +177,7 @@ async def call_function(integrations: Integrations, function: str, payload: JSON
 
 
 async def _remote_invoke(forwarder: _aws.AwsForwarder, function: str, payload: JSON, qualifier: str | None) -> JSON:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
     client = forwarder.client("lambda")
     args: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(payload).encode()}
     if qualifier:

@@ -701,20 +701,36 @@ def _closing_event(history: list[Record]) -> tuple[str, str | None, str | None, 
 
 
 def _resume_point(raw: dict[str, Any], history: list[Record], *, restart: bool) -> Resume | None:
-    """The last top-level state entered: re-enter it with the input it had then."""
+    """The last top-level state entered: re-enter it with the input it had then.
+
+    Events inside a top-level Parallel or Map (whose states may share names with top-level
+    ones) are skipped: the whole Parallel/Map is re-entered.
+    """
     top = raw.get("States", {})
-    for event in reversed(history):
-        details = event.get("stateEnteredEventDetails")
-        if not event["type"].endswith("StateEntered") or not details or details.get("name") not in top:
+    last: Record | None = None
+    inside: str | None = None
+    for event in history:
+        kind = event["type"]
+        if inside is not None:
+            exited = event.get("stateExitedEventDetails") or {}
+            if kind in ("ParallelStateExited", "MapStateExited") and exited.get("name") == inside:
+                inside = None
             continue
-        name = details["name"]
-        wait_until = None
-        spec = top[name]
-        if restart and spec.get("Type") == "Wait" and isinstance(spec.get("Seconds"), (int, float)):
-            wait_until = from_epoch(event["timestamp"]) + timedelta(seconds=spec["Seconds"])
-        return Resume(name, details.get("input", "{}"), int(event["id"]), int(event.get("previousEventId", 0)),
-                      wait_until)
-    return None
+        details = event.get("stateEnteredEventDetails")
+        if kind.endswith("StateEntered") and details and details.get("name") in top:
+            last = event
+            if kind in ("ParallelStateEntered", "MapStateEntered"):
+                inside = details["name"]
+    if last is None:
+        return None
+    details = last["stateEnteredEventDetails"]
+    name = details["name"]
+    spec = top[name]
+    wait_until = None
+    if restart and spec.get("Type") == "Wait" and isinstance(spec.get("Seconds"), (int, float)):
+        wait_until = from_epoch(last["timestamp"]) + timedelta(seconds=spec["Seconds"])
+    return Resume(name, details.get("input", "{}"), int(last["id"]), int(last.get("previousEventId", 0)),
+                  wait_until)
 
 
 def _resumable(definition: str, resume: Resume) -> dict[str, Any]:

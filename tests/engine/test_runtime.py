@@ -165,3 +165,28 @@ async def test_graceful_restart_keeps_task_tokens(tmp_path: Path) -> None:
         await second.send_success(old_token, {"ok": 1})  # waits for the resumed task, no retry needed
         done = await settle(second, rec["executionArn"])
     assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == {"ok": 1}
+
+
+PARALLEL = {"StartAt": "Fan", "States": {
+    "Fan": {"Type": "Parallel", "Next": "Done", "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}},
+        {"StartAt": "Q", "States": {"Q": {"Type": "Pass", "Result": "q", "End": True}}}]},
+    "Done": {"Type": "Pass", "End": True}}}
+
+
+async def test_restart_inside_a_parallel_re_enters_the_parallel(tmp_path: Path) -> None:
+    clock = ManualClock()
+    first = Runtime(SqliteStore(tmp_path / "data"), clock=clock)
+    async with first.running():
+        rec = first.start(record("par", PARALLEL, clock, '{"p": 1}'), json.dumps(PARALLEL))
+        await until_sleeping(clock)
+    first.store.close()
+    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()))
+    async with second.running():
+        await until_sleeping(second.clock)  # type: ignore[arg-type]
+        await second.clock.advance(60)  # type: ignore[attr-defined]
+        done = await settle(second, rec["executionArn"])
+    assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == [{"p": 1}, "q"]
+    events = second.store.events(rec["executionArn"])
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert [e["type"] for e in events].count("ParallelStateEntered") == 1

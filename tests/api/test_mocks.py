@@ -137,3 +137,20 @@ def test_unknown_test_case_is_rejected_at_start(sfn: Any, machine_arn: str) -> N
     assert caught.value.response["Error"]["Message"] == (
         "Test case 'NoSuchCase' is not defined for state machine 'LambdaSQSIntegration' in the mock "
         f"configuration ({DATA / 'MockConfigFile.json'}); defined: HappyPath, RetryPath, HybridPath")
+
+
+def test_express_start_sync_execution_with_a_test_case(sfn: Any) -> None:
+    arn = sfn.create_state_machine(name="LambdaSQSIntegration-express", definition=DEFINITION, roleArn=ROLE,
+                                   type="EXPRESS")["stateMachineArn"]
+    with pytest.raises(ClientError):  # this machine name has no test cases in the file
+        sfn.start_sync_execution(stateMachineArn=f"{arn}#HappyPath")
+    raw = json.loads((DATA / "MockConfigFile.json").read_text())
+    raw["StateMachines"]["LambdaSQSIntegration-express"] = raw["StateMachines"]["LambdaSQSIntegration"]
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(0), mock_config=MockConfig.parse(raw))
+    with Server(runtime) as server:
+        client = make_client(server.endpoint)
+        arn = client.create_state_machine(name="LambdaSQSIntegration-express", definition=DEFINITION, roleArn=ROLE,
+                                          type="EXPRESS")["stateMachineArn"]
+        result = client.start_sync_execution(stateMachineArn=f"{arn}#RetryPath", input="{}")
+    assert result["status"] == "SUCCEEDED"
+    assert json.loads(result["output"]) == SQS_RESULT

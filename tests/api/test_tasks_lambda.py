@@ -269,3 +269,23 @@ def _wait_for_event(sfn: Any, arn: str, kind: str) -> dict[str, Any]:
                 return dict(event)
         time.sleep(0.02)
     raise AssertionError(f"no {kind} event")
+
+
+def test_callback_heartbeats_keep_the_task_alive_and_silence_times_out(sfn: Any) -> None:
+    import uuid
+    # AcceleratedClock(50): HeartbeatSeconds 25 is half a second of real time.
+    definition = task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", HeartbeatSeconds=25, TimeoutSeconds=3600,
+                      Parameters={"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}})
+    machine = sfn.create_state_machine(name="hb-" + uuid.uuid4().hex[:8], definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]
+    alive = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    scheduled = _wait_for_event(sfn, alive, "TaskScheduled")["taskScheduledEventDetails"]
+    token = json.loads(scheduled["parameters"])["MessageBody"]["token"]
+    for _ in range(5):  # 0.75 s in all, longer than one heartbeat interval
+        time.sleep(0.15)
+        sfn.send_task_heartbeat(taskToken=token)
+    sfn.send_task_success(taskToken=token, output='"beat"')
+    assert wait_for(sfn, alive)["output"] == '"beat"'
+    silent = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    described = wait_for(sfn, silent)
+    assert (described["status"], described["error"]) == ("FAILED", "States.HeartbeatTimeout")

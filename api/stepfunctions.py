@@ -903,12 +903,50 @@ def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str
             inspection["errorDetails"] = {"retryIndex": retry, "retryBackoffIntervalSeconds": int(
                 state["Retry"][retry].get("IntervalSeconds", 1))}
             response["nextState"] = name
-    if "output" in response and response["output"] is not None:
-        inspection.setdefault("afterResultSelector", inspection.get("result", response["output"]))
-        inspection.setdefault("afterResultPath", response["output"])
     if level in ("DEBUG", "TRACE"):
+        if state.get("QueryLanguage") != "JSONata" and result.status == "SUCCEEDED":
+            inspection = {**_jsonpath_steps(state, p.get("input", "{}"), inspection.get("result")), **inspection}
+        if "output" in response and response["output"] is not None and state.get("Type") not in ("Choice",
+                                                                                                "Succeed", "Fail"):
+            inspection.setdefault("afterResultSelector", inspection.get("result", response["output"]))
+            inspection.setdefault("afterResultPath", response["output"])
         response["inspectionData"] = inspection
     return {k: v for k, v in response.items() if v is not None}
+
+
+def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | None) -> Result:
+    """TestState's inspection data of a JSONPath state, step by step (as JSON texts)."""
+    from engine.asl import paths
+    steps: Result = {}
+    try:
+        value = json.loads(input_text)
+        scope = paths.Scope(value, {}, {})
+        after_input = value
+        if "InputPath" in state:
+            path = None if state["InputPath"] is None else paths.compile_path(state["InputPath"])
+            after_input = paths.input_path(path, scope)
+        steps["afterInputPath"] = paths.dumps(after_input)
+        if state.get("Type") in ("Choice", "Wait", "Succeed", "Fail"):
+            return steps
+        after_parameters = after_input
+        if "Parameters" in state:
+            template = paths.compile_template(state["Parameters"], field="Parameters")
+            after_parameters = template.render(paths.Scope(after_input, {}, {}))
+        steps["afterParameters"] = paths.dumps(after_parameters)
+        if state.get("Type") == "Pass":
+            produced = state["Result"] if "Result" in state else after_parameters
+        elif result_text is not None:
+            produced = json.loads(result_text)
+        else:
+            return steps
+        if "ResultSelector" in state:
+            produced = paths.compile_template(state["ResultSelector"], field="ResultSelector").render(
+                paths.Scope(produced, {}, {}))
+        steps["afterResultSelector"] = paths.dumps(produced)
+        steps["afterResultPath"] = paths.dumps(paths.result_path(state.get("ResultPath", "$"), value, produced))
+    except Exception:  # noqa: BLE001 - inspection is best effort; the run itself already succeeded
+        pass
+    return steps
 
 
 def _without_data(event: Record) -> Record:

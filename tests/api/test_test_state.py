@@ -80,3 +80,25 @@ def test_mock_must_be_json(sfn: Any) -> None:
         sfn.test_state(definition=json.dumps(LAMBDA), roleArn=ROLE, mock={"result": "not json"})
     assert excinfo.value.response["Error"]["Code"] == "ValidationException"
     assert excinfo.value.response["Error"]["Message"] == "Mocked result must be valid JSON"
+
+
+def test_trace_inspection_of_a_pass_state(sfn: Any) -> None:
+    state = {"Type": "Pass", "InputPath": "$.initialData", "Parameters": {"staticValue": "v", "in.$": "$.field"},
+             "ResultPath": "$.modified", "End": True}
+    response = sfn.test_state(definition=json.dumps(state), roleArn=ROLE, inspectionLevel="TRACE",
+                              input='{"initialData": {"field": "x"}, "other": 1}')
+    data = {k: json.loads(v) for k, v in response["inspectionData"].items() if isinstance(v, str)}
+    assert data["input"] == {"initialData": {"field": "x"}, "other": 1}
+    assert data["afterInputPath"] == {"field": "x"}
+    assert data["afterParameters"] == {"staticValue": "v", "in": "x"}
+    assert data["afterResultSelector"] == {"staticValue": "v", "in": "x"}
+    assert data["afterResultPath"] == {"initialData": {"field": "x"}, "other": 1,
+                                       "modified": {"staticValue": "v", "in": "x"}}
+    assert json.loads(response["output"]) == data["afterResultPath"]
+
+
+def test_choice_inspection(sfn: Any) -> None:
+    state = {"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericEquals": 1, "Next": "One"}],
+             "Default": "Other"}
+    response = sfn.test_state(definition=json.dumps(state), roleArn=ROLE, inspectionLevel="DEBUG", input='{"v": 1}')
+    assert set(response["inspectionData"]) == {"input", "afterInputPath"}

@@ -216,12 +216,7 @@ async def _lambda_invoke(integrations: Integrations, resource: str, payload: JSO
         raise StatesError(ErrorName.RUNTIME, "The field 'FunctionName' is required for lambda:invoke.")
     function, qualifier = function_arn(name, integrations.region)
     qualifier = params.get("Qualifier", qualifier)
-    event = params.get("Payload")
-    if isinstance(event, str) and params.get("Payload") is not None:
-        try:
-            event = json.loads(event)
-        except ValueError:
-            pass
+    event = params.get("Payload")  # AWS sends it as JSON: a string Payload arrives as a string event
     result = await call_function(integrations, function, event, ctx, qualifier)
     asynchronous = params.get("InvocationType") == "Event"
     return invoke_response(None if asynchronous else result, 202 if asynchronous else 200, qualifier)

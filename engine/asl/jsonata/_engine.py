@@ -3,6 +3,7 @@ version", Step Functions docs): arithmetic on doubles, $string, $number, $sort, 
 argument checks that name the argument and function as jsonata-js does."""
 from __future__ import annotations
 
+import copy
 import math
 import re
 import time
@@ -12,6 +13,7 @@ from typing import Any, Final
 from jsonata.functions import Functions  # type: ignore[import-untyped]
 from jsonata.jexception import JException  # type: ignore[import-untyped]
 from jsonata.jsonata import Jsonata  # type: ignore[import-untyped]
+from jsonata.parser import Parser  # type: ignore[import-untyped]
 from jsonata.utils import Utils  # type: ignore[import-untyped]
 
 from engine.asl.jsonata._messages import _FunctionError
@@ -434,3 +436,21 @@ def bounds() -> dict[str, Callable[..., None]]:
             check()
 
     return {"__evaluate_entry": entry, "__evaluate_exit": exit_}
+
+
+# jsonata-python's `a ?: b` and `a ?? b` put the same `a` node in two places of the tree, and its
+# parser then folds a unary minus into that node once per place: `-5 ?: 99` came out as 5. Give
+# the second place its own copy (the parser itself is shared, not copied).
+def _separate(led: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def led_with_own_copy(self: Any, left: Any) -> Any:
+        node = led(self, left)
+        node.then = copy.deepcopy(left, {id(self._outer_instance): self._outer_instance})
+        return node
+
+    return led_with_own_copy
+
+
+if not getattr(Parser.InfixDefault.led, "separated", False):
+    for _operator in (Parser.InfixDefault, Parser.InfixCoalesce):
+        _operator.led = _separate(_operator.led)
+        _operator.led.separated = True

@@ -139,10 +139,14 @@ def _js_number_text(value: float) -> str:
 
 
 def _precise15(value: Any) -> str:
-    """``Number(value.toPrecision(15))`` as text: how $string and & write a number."""
+    """How $string and & write a number: a fraction to 15 significant digits
+    (``Number(value.toPrecision(15))``), a whole number in full. AWS writes 999999999999999868928
+    as "999999999999999900000" and 2^63 as "9223372036854776000": jsonata-js 2.1.1 and later."""
     number = float(value)
     if not math.isfinite(number):
         raise JException("D1001", -1, number)
+    if number.is_integer():
+        return _js_number_text(number)
     return _js_number_text(float(f"{number:.15g}"))
 
 

@@ -1,6 +1,7 @@
-"""jsonata-python made to behave as jsonata-js 2.0.6, the version AWS runs ("Supported JSONata
-version", Step Functions docs): arithmetic on doubles, $string, $number, $sort, $toMillis, and
-argument checks that name the argument and function as jsonata-js does."""
+"""jsonata-python made to behave as the jsonata-js AWS runs: the docs name 2.0.6, and what AWS
+answers for $string and $formatNumber matches 2.1.1 and later. Arithmetic on doubles, $string,
+$number, $sort, $replace, $toMillis, $formatNumber, argument checks that name the argument and
+function as jsonata-js does, and AWS's own evaluation bounds (depth, time, memory)."""
 from __future__ import annotations
 
 import copy

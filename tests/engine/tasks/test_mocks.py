@@ -100,3 +100,15 @@ def test_missing_invocation_fails_with_states_runtime() -> None:
     assert result.error == "States.Runtime"
     assert result.cause == ("No mocked response for invocation 1 of state 'LambdaState' in mocked response "
                             "'LambdaMockedResourceNotReady' (test case 'Short' of state machine 'LambdaSQSIntegration').")
+
+
+def test_mocked_states_never_reach_the_registry() -> None:
+    calls: list[Any] = []
+    registry = TaskRegistry()
+    registry.register("arn:aws:states:::lambda:invoke", lambda payload: calls.append(payload) or {"real": True})
+    registry.register("arn:aws:states:::sqs:sendMessage", lambda payload: calls.append(payload) or {"sent": True})
+    result = _run("HybridPath", registry)
+    assert result.status == "SUCCEEDED"
+    assert json.loads(result.output) == {"sent": True}  # SQSState is not mocked in HybridPath: the handler runs
+    assert calls == [{"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/myQueue",
+                      "MessageBody": {"StatusCode": 200, "Payload": {"StatusCode": 200, "body": "Hello from Lambda!"}}}]

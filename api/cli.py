@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8083
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
 DEFAULT_DATA_DIR = ".statesim"
 
 SNIPPET = """\
@@ -38,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
     serve.add_argument("--mock-config", default=None,
                        help="Step Functions Local MockConfigFile (default: $SFN_MOCK_CONFIG, ./MockConfigFile.json)")
+    serve.add_argument("--account", default=os.environ.get("STATESIM_ACCOUNT", DEFAULT_ACCOUNT),
+                       help="account id in ARNs (default $STATESIM_ACCOUNT or 123456789012)")
+    serve.add_argument("--region", default=os.environ.get("STATESIM_REGION", DEFAULT_REGION),
+                       help="region in ARNs (default $STATESIM_REGION or us-east-1)")
     serve.add_argument("--wait-time-scale", type=float, default=None,
                        help="scale Wait/timeouts (0 skips waiting), like Step Functions Local")
     serve.add_argument("--tasks", action="append", default=[],
@@ -66,6 +73,7 @@ def _serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.bedrock_agent import configure, settings_from_args
     from engine.clock import Clock, ScaledClock, SystemClock
+    from engine.arns import Arns
     from engine.runtime import Runtime
     from engine.store import MemoryStore, SqliteStore
     from engine.tasks.mocks import MockConfig
@@ -73,7 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
     store = MemoryStore() if args.in_memory else SqliteStore(args.data_dir)
     clock: Clock = SystemClock() if args.wait_time_scale is None else ScaledClock(args.wait_time_scale)
     runtime = Runtime(store, clock=clock, mock_config=MockConfig.from_env(args.mock_config),
-                      registry=_tasks(args.tasks))
+                      registry=_tasks(args.tasks), arns=Arns(region=args.region, account=args.account))
     runtime.integrations.configure(lambda_endpoint=args.lambda_endpoint, aws_endpoint=args.aws_endpoint,
                                    s3_dir=getattr(args, "s3_dir", None))
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)

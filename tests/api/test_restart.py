@@ -136,3 +136,20 @@ def test_executions_survive_kill_9(data_dir: Path) -> None:
                               "PassStateExited", "ExecutionSucceeded"]
     finally:
         second.stop()
+
+
+def test_serve_account_and_region(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--in-memory", "--account", "111122223333",
+         "--region", "eu-west-1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        endpoint = proc.stdout.readline().strip().rsplit(" ", 1)[1]
+        sfn = make_client(endpoint)
+        arn = sfn.create_activity(name="acct")["activityArn"]
+        assert arn == "arn:aws:states:eu-west-1:111122223333:activity:acct"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -32,12 +32,33 @@ def send(params):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def s3_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("s3")
+    (root / "in").mkdir()
+    (root / "out").mkdir()
+    (root / "in" / "rows.jsonl").write_text("".join(json.dumps({"n": i}) + "\n" for i in range(50)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def lambda_endpoint() -> Iterator[str]:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from tests.api.test_tasks_lambda import ThreadServer, _invocations
+    app = Starlette(routes=[Route("/2015-03-31/functions/{name}/invocations", _invocations, methods=["POST"])])
+    with ThreadServer(app) as running:
+        yield running.endpoint
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, s3_dir: Path, lambda_endpoint: str) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("serve")
     (folder / "my_tasks.py").write_text(TASKS)
     env = {**os.environ, "SFN_MOCK_CONFIG": str(DATA / "MockConfigFile.json")}
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", "0", "--in-memory",
-                                "--wait-time-scale", "0", "--tasks", str(folder / "my_tasks.py")],
+                                "--wait-time-scale", "0", "--tasks", str(folder / "my_tasks.py"),
+                                "--lambda-endpoint", lambda_endpoint, "--s3-dir", str(s3_dir)],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert process.stdout is not None
@@ -88,3 +109,25 @@ def test_documented_test_cases_run_unchanged(served: str) -> None:
     # HybridPath: SQSState is not mocked, so the handler from --tasks answers it.
     assert hybrid["status"] == "SUCCEEDED"
     assert json.loads(hybrid["output"])["MessageId"] == "from-tasks-file"
+
+
+def test_lambda_endpoint_and_s3_dir_flags(served: str, s3_dir: Path) -> None:
+    sfn = make_client(served)
+    definition = {"StartAt": "Echo", "States": {
+        "Echo": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload",
+                 "Parameters": {"FunctionName": "echo", "Payload.$": "$"}, "Next": "Fan"},
+        "Fan": {"Type": "Map", "End": True,
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                               "Parameters": {"Bucket": "in", "Key.$": "$.echo.key"}},
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                                  "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                 "Parameters": {"Bucket": "out", "Prefix": "cli"}}}}}
+    arn = sfn.create_state_machine(name="flags", definition=json.dumps(definition),
+                                   roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    described = wait_for(sfn, sfn.start_execution(stateMachineArn=arn, input='{"key": "rows.jsonl"}')["executionArn"])
+    assert described["status"] == "SUCCEEDED"
+    written = json.loads(described["output"])["ResultWriterDetails"]
+    manifest = json.loads((s3_dir / written["Bucket"] / written["Key"]).read_text())
+    [results] = manifest["ResultFiles"]["SUCCEEDED"]
+    assert len(json.loads((s3_dir / "out" / results["Key"]).read_text())) == 50

@@ -249,3 +249,25 @@ def test_http_invoke_error_status(sfn: Any, local_api: str) -> None:
     caught = json.loads(described["output"])
     assert caught["Error"] == "States.Http.StatusCode.404"
     assert json.loads(caught["Cause"])["ResponseBody"] == {"message": "nope"}
+
+
+def test_stopping_the_parent_stops_a_sync_child(sfn: Any) -> None:
+    import time
+    child = create(sfn, {"StartAt": "Hold", "States": {"Hold": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"MessageBody.$": "$$.Task.Token"}, "End": True}}})
+    parent = create(sfn, task("arn:aws:states:::states:startExecution.sync:2",
+                              Parameters={"StateMachineArn": child, "Input": {}, "Name": "held-child"}))
+    execution = sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    child_arn = child.replace(":stateMachine:", ":execution:") + ":held-child"
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            if sfn.describe_execution(executionArn=child_arn)["status"] == "RUNNING":
+                break
+        except sfn.exceptions.ExecutionDoesNotExist:
+            pass
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    sfn.stop_execution(executionArn=execution)
+    assert wait_for(sfn, child_arn)["status"] == "ABORTED"

@@ -216,10 +216,11 @@ def _catcher(raw: Any, at: Pointer, is_jsonata: bool) -> Catcher:
         is_jsonata = language == "JSONata"
     output = assign = None
     result_path: Any = DOLLAR
+    name = at.rsplit("/", 1)[-1]  # AWS names a catcher's fields with its index: Catch[1]/Output
     if "Output" in raw and is_jsonata:
-        output = _template(raw["Output"], "Output", f"{at}/Output", True)
+        output = _template(raw["Output"], f"{name}/Output", f"{at}/Output", True)
     if "Assign" in raw:
-        assign = _template(raw["Assign"], "Assign", f"{at}/Assign", is_jsonata)
+        assign = _template(raw["Assign"], f"{name}/Assign", f"{at}/Assign", is_jsonata)
     if "ResultPath" in raw and not is_jsonata:
         result_path = _result_path(raw["ResultPath"], f"{at}/ResultPath")
     return Catcher(tuple(raw.get("ErrorEquals", ())), raw.get("Next", ""), result_path, output, assign)
@@ -254,12 +255,13 @@ def _choice(raw: dict[str, Any], at: Pointer, is_jsonata: bool, common: dict[str
         if not isinstance(rule, dict):
             raise _Bad("Choice rule must be an object", where)
         extra: dict[str, Any] = {}
+        name = f"Choices[{i}]"  # AWS names a rule's fields with its index: Choices[0]/Condition
         if "Assign" in rule:
-            extra["assign"] = _template(rule["Assign"], "Assign", f"{where}/Assign", is_jsonata)
+            extra["assign"] = _template(rule["Assign"], f"{name}/Assign", f"{where}/Assign", is_jsonata)
         if is_jsonata:
             if "Output" in rule:
-                extra["output"] = _template(rule["Output"], "Output", f"{where}/Output", True)
-            extra["condition"] = _maybe_jsonata(rule.get("Condition"), "Condition", f"{where}/Condition", True)
+                extra["output"] = _template(rule["Output"], f"{name}/Output", f"{where}/Output", True)
+            extra["condition"] = _maybe_jsonata(rule.get("Condition"), f"{name}/Condition", f"{where}/Condition", True)
         else:
             body = {k: v for k, v in rule.items() if k not in ("Next", "Assign", "Comment")}
             try:

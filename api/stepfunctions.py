@@ -21,7 +21,6 @@ from api.errors import (
     ExecutionNotRedrivable,
     InvalidArn,
     InvalidDefinitionError,
-    InvalidExecutionInput,
     InvalidOutput,
     InvalidToken,
     MissingRequiredParameter,
@@ -33,7 +32,7 @@ from api.errors import (
     wrong_resource_type,
 )
 from engine import arns
-from engine.errors import Conflict, InvalidArgument, InvalidDefinition, NotFound
+from engine.errors import InvalidDefinition, NotFound
 from engine.runtime import Runtime, epoch, new_execution_name
 from engine.store.base import Record
 from engine.tasks.mocks import split_test_case
@@ -46,7 +45,6 @@ DEFAULT_PAGE = 100
 REDRIVE_DAYS = 14
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
-_CLOSED_NOT_REDRIVABLE = {"SUCCEEDED"}
 
 
 def handlers(runtime: Runtime) -> dict[str, Handler]:
@@ -958,5 +956,4 @@ def _without_data(event: Record) -> Record:
     return trimmed
 
 
-__all__ = ["StepFunctions", "handlers", "paginate", "parse_arn", "Conflict", "InvalidArgument",
-           "InvalidExecutionInput"]
+__all__ = ["StepFunctions", "handlers", "paginate", "parse_arn"]

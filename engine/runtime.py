@@ -172,20 +172,20 @@ class _EventWriter:
         return True
 
     def _drop_held(self, activity_arn: str) -> None:
-        for i, (_, held) in enumerate(self._held):
-            if held["resource"] == activity_arn:
+        for i, (_, waiting) in enumerate(self._held):
+            if waiting["resource"] == activity_arn:
                 del self._held[i]
                 return
 
     def activity_started(self, activity_arn: str, worker_name: str | None, now: datetime) -> None:
         """A worker took the activity task: write its ActivityStarted event now."""
-        for i, (engine_id, held) in enumerate(self._held):
-            if held["resource"] != activity_arn:
+        for i, (engine_id, waiting) in enumerate(self._held):
+            if waiting["resource"] != activity_arn:
                 continue
             del self._held[i]
             details = {"workerName": worker_name} if worker_name else {}
             record: Record = {"timestamp": epoch(now), "type": "ActivityStarted", "id": self.last_id + 1,
-                              "previousEventId": held["previousEventId"], "activityStartedEventDetails": details}
+                              "previousEventId": waiting["previousEventId"], "activityStartedEventDetails": details}
             self._ids[engine_id] = record["id"]
             if not self.closed:
                 self._write(record)

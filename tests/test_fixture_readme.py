@@ -18,7 +18,7 @@ def readme_example() -> str:
 
 
 def test_the_example_is_short() -> None:
-    assert len(readme_example().splitlines()) <= 13
+    assert len(readme_example().splitlines()) == 10
 
 
 def test_readme_example(statesim_server: StatesimServer, statesim_registry: TaskRegistry) -> None:

@@ -229,6 +229,12 @@ class _Registry(TaskRegistry):
 
     async def _invoke(self, resource: str, payload: JSON, ctx: TaskContext) -> JSON:
         runtime = self._runtime
+        if _is_activity(resource) and runtime.registry.registered(resource):
+            # a registered Python handler is the activity's worker (engine.tasks.registry)
+            run = runtime._running.get(self._execution_arn)
+            if run is not None and run.writer is not None:
+                run.writer.activity_started(resource, "statesim-registry", runtime.clock.now())
+            return await runtime.registry.invoke(resource, payload, ctx)
         if _is_activity(resource):
             return await runtime.wait_for_activity(self._execution_arn, resource, payload, ctx)
         if resource.endswith(".waitForTaskToken"):

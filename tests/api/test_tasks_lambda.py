@@ -289,3 +289,16 @@ def test_callback_heartbeats_keep_the_task_alive_and_silence_times_out(sfn: Any)
     silent = sfn.start_execution(stateMachineArn=machine)["executionArn"]
     described = wait_for(sfn, silent)
     assert (described["status"], described["error"]) == ("FAILED", "States.HeartbeatTimeout")
+
+
+def test_a_registered_handler_works_an_activity() -> None:
+    import uuid
+    activities = TaskRegistry()
+    activities.register("arn:aws:states:*:*:activity:review-*", lambda task: {"reviewed": task["doc"]})
+    with Server(Runtime(MemoryStore(), registry=activities)) as server:
+        sfn = make_client(server.endpoint)
+        activity = sfn.create_activity(name="review-" + uuid.uuid4().hex[:6])["activityArn"]
+        described, events = run(sfn, task(activity, Parameters={"doc.$": "$.doc"}), {"doc": "d1"})
+    assert json.loads(described["output"]) == {"reviewed": "d1"}
+    assert [e["type"] for e in events][2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+    assert events[3]["activityStartedEventDetails"] == {"workerName": "statesim-registry"}

@@ -2,7 +2,9 @@
 
 ``python -m benchmarks.bench_flows [--runs N]`` starts statesim on an ephemeral port, deploys the
 two flows of ``definitions/flows/`` with mocked model answers, and prints one JSON line per
-scenario (latency percentiles in ms; items per second). Asserts nothing.
+scenario (latency percentiles in ms; items per second), each with its ratio to a baseline
+measured in the same run: a GetFlow call on the same connection for the latency, a one-item
+Iterator run for the per-item cost. Asserts nothing.
 """
 from __future__ import annotations
 
@@ -32,24 +34,41 @@ def _invoke(runtime: Any, flow_id: str, document: Any) -> list[dict[str, Any]]:
     return list(response["responseStream"])
 
 
-def latency(runtime: Any, flow_id: str, runs: int) -> dict[str, Any]:
+def _timed(call: Any, runs: int) -> list[float]:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
-        _invoke(runtime, flow_id, "How do flows run?")
+        call()
         samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return {"scenario": "invoke_flow_10_nodes_http", "runs": runs, "p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[int(0.95 * (len(samples) - 1))], 2), "mean_ms": round(statistics.fmean(samples), 2)}
+    return sorted(samples)
 
 
-def iterator(runtime: Any, flow_id: str, items: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    events = _invoke(runtime, flow_id, [f"item {n}" for n in range(items)])
-    elapsed = time.perf_counter() - started
-    collected = events[0]["flowOutputEvent"]["content"]["document"]
-    return {"scenario": "iterator_1000_items_http", "items": len(collected), "seconds": round(elapsed, 3),
-            "items_per_second": round(len(collected) / elapsed, 1)}
+def latency(agent: Any, runtime: Any, flow_id: str, runs: int) -> list[dict[str, Any]]:
+    baseline = _timed(lambda: agent.get_flow(flowIdentifier=flow_id), runs)
+    samples = _timed(lambda: _invoke(runtime, flow_id, "How do flows run?"), runs)
+    rows = []
+    for scenario, values in (("baseline_get_flow_http", baseline), ("invoke_flow_10_nodes_http", samples)):
+        p50 = statistics.median(values)
+        rows.append({"scenario": scenario, "runs": runs, "p50_ms": round(p50, 3),
+                     "p95_ms": round(values[int(0.95 * (len(values) - 1))], 3),
+                     "mean_ms": round(statistics.fmean(values), 3),
+                     "x_baseline_p50": round(p50 / statistics.median(baseline), 2)})
+    return rows
+
+
+def iterator(runtime: Any, flow_id: str, items: int) -> list[dict[str, Any]]:
+    rows = []
+    for scenario, count in (("baseline_iterator_1_item_http", 1), (f"iterator_{items}_items_http", items)):
+        started = time.perf_counter()
+        events = _invoke(runtime, flow_id, [f"item {n}" for n in range(count)])
+        elapsed = time.perf_counter() - started
+        collected = events[0]["flowOutputEvent"]["content"]["document"]
+        rows.append({"scenario": scenario, "items": len(collected), "seconds": round(elapsed, 4),
+                     "items_per_second": round(len(collected) / elapsed, 1)})
+    base = rows[0]["seconds"]
+    for row in rows:
+        row["x_baseline_seconds"] = round(row["seconds"] / base, 2)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
                                "iterator_collector": {"PerItem": "done"}})
     with serving(app) as endpoint:
         agent, runtime = clients(endpoint)
-        print(json.dumps(latency(runtime, _deploy(agent, "ten_node_chain"), args.runs)))
-        print(json.dumps(iterator(runtime, _deploy(agent, "iterator_collector"), args.items)))
+        for row in latency(agent, runtime, _deploy(agent, "ten_node_chain"), args.runs):
+            print(json.dumps(row))
+        for row in iterator(runtime, _deploy(agent, "iterator_collector"), args.items):
+            print(json.dumps(row))
     return 0
 
 

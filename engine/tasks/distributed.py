@@ -12,6 +12,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ErrorName, StatesError
@@ -41,12 +42,28 @@ def map_config(definition: Mapping[str, Any], state_name: str) -> tuple[Any, Any
     return None, None
 
 
-def _render(parameters: Any, scope: Any, field: str) -> dict[str, Any]:
-    from engine.asl import paths
-    if not isinstance(parameters, dict):
-        return {}
-    rendered = paths.compile_template(parameters, field=field).render(scope)
-    return dict(rendered) if isinstance(rendered, dict) else {}
+@dataclass(frozen=True, slots=True)
+class Renderer:
+    """Renders ItemReader/ResultWriter ``Parameters`` (JSONPath) or ``Arguments`` (JSONata) for one Map visit."""
+
+    jsonata: bool
+    entry: Any
+    """The interpreter's Entry for the Map state."""
+    value: JSON
+
+    def render(self, config: Mapping[str, Any], what: str) -> dict[str, Any]:
+        field = "Arguments" if self.jsonata else "Parameters"
+        raw = config.get(field)
+        if not isinstance(raw, dict):
+            return {}
+        if self.jsonata:
+            from engine.asl import jsonata
+            rendered = jsonata.compile_template(raw, field=f"{what}/{field}").render(
+                self.entry.states(self.value), self.entry.frame.variables, now=self.entry.now())
+        else:
+            from engine.asl import paths
+            rendered = paths.compile_template(raw, field=field).render(self.entry.scope(self.value))
+        return dict(rendered) if isinstance(rendered, dict) else {}
 
 
 async def _s3(registry: TaskRegistry | None, action: str, params: dict[str, Any], ctx: TaskContext,
@@ -59,10 +76,11 @@ async def _s3(registry: TaskRegistry | None, action: str, params: dict[str, Any]
         raise StatesError(error, f"{exc.error}: {exc.cause}" if exc.cause else exc.error) from None
 
 
-async def read_items(reader: Mapping[str, Any], scope: Any, registry: TaskRegistry | None, ctx: TaskContext) -> list[JSON]:
+async def read_items(reader: Mapping[str, Any], renderer: Renderer, registry: TaskRegistry | None,
+                     ctx: TaskContext) -> list[JSON]:
     """The items an ItemReader yields (``ReaderConfig.MaxItems`` applied)."""
     resource = str(reader.get("Resource", ""))
-    params = _render(reader.get("Parameters") or reader.get("Arguments"), scope, "Parameters")
+    params = renderer.render(reader, "ItemReader")
     config = reader.get("ReaderConfig") or {}
     failed = ErrorName.ITEM_READER_FAILED
     if resource.endswith(":s3:listObjectsV2"):
@@ -126,10 +144,10 @@ def _execution_result(map_run_arn: str, index: int, item: JSON, output: JSON) ->
             "Status": "SUCCEEDED"}
 
 
-async def write_results(writer: Mapping[str, Any], scope: Any, map_run_arn: str, items: list[JSON],
+async def write_results(writer: Mapping[str, Any], renderer: Renderer, map_run_arn: str, items: list[JSON],
                         results: list[JSON], registry: TaskRegistry | None, ctx: TaskContext) -> JSON:
     """Write the child results as AWS lays them out; the Map's result becomes the ResultWriterDetails."""
-    params = _render(writer.get("Parameters") or writer.get("Arguments"), scope, "Parameters")
+    params = renderer.render(writer, "ResultWriter")
     bucket, prefix = params.get("Bucket"), str(params.get("Prefix", "")).rstrip("/")
     run_id = map_run_arn.rsplit(":", 1)[1]
     folder = f"{prefix}/{run_id}" if prefix else run_id
@@ -149,4 +167,4 @@ async def write_results(writer: Mapping[str, Any], scope: Any, map_run_arn: str,
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
 
 
-__all__ = ["map_config", "parse_items", "read_items", "write_results"]
+__all__ = ["Renderer", "map_config", "parse_items", "read_items", "write_results"]

@@ -208,8 +208,8 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
                                "MaxConcurrency", "integer") or 0
     reader = distributed.map_config(ex.machine.definition, state.name)[0] if state.distributed else None
     if reader is not None:  # Distributed Map ItemReader (engine.tasks.distributed)
-        effective, items = value, await distributed.read_items(reader, entry.scope(value), ex.registry,
-                                                               _io_context(ex, state))
+        io = distributed.Renderer(state.jsonata, entry, value)
+        effective, items = value, await distributed.read_items(reader, io, ex.registry, _io_context(ex, state))
     else:
         effective, items = _items(state, value, entry)
     started = ex.history.add("MapStateStarted", frame.last, "mapStateStartedEventDetails", {"length": len(items)})
@@ -416,8 +416,9 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
         raise Failure(err.error, err.cause, state_event="MapStateFailed")
     writer = distributed.map_config(ex.machine.definition, state.name)[1]
     if writer is not None:  # Distributed Map ResultWriter: the Map's result is where it wrote
-        details = await distributed.write_results(writer, entry.scope(value), map_run_arn, items, runner.results,
-                                                  ex.registry, _io_context(ex, state))
+        io = distributed.Renderer(state.jsonata, entry, value)
+        details = await distributed.write_results(writer, io, map_run_arn, items, runner.results, ex.registry,
+                                                  _io_context(ex, state))
     done = history.add("MapRunSucceeded", run_started)
     history.add("MapStateSucceeded", done)
     frame.last = run_started if compat.MAP_STATE_EXITED_AFTER_MAP_RUN_STARTED in ex.changes else done

@@ -109,3 +109,21 @@ def test_reader_without_s3_names_the_resource() -> None:
     result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry()))
     assert result.error == "States.ItemReaderFailed"
     assert "arn:aws:states:::s3:getObject" in (result.cause or "")
+
+
+def test_jsonata_arguments(s3: Path) -> None:
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV"},
+                       "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "{% 'in/' & 'rows.csv' %}"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "Output": "{% $states.input.name %}", "End": True}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Arguments": {"Bucket": "out", "Prefix": "{% $states.input.prefix %}"}}}}})
+    result = asl.run_sync(definition, '{"bucket": "data", "prefix": "j"}',
+                          registry=Integrations(TaskRegistry(), s3_dir=s3))
+    details = json.loads(result.output)["ResultWriterDetails"]
+    assert details["Key"].startswith("j/") and details["Bucket"] == "out"
+    manifest = json.loads((s3 / "out" / details["Key"]).read_text())
+    entries = json.loads((s3 / "out" / manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]).read_text())
+    assert [json.loads(e["Output"]) for e in entries] == ["a", "b", "c"]

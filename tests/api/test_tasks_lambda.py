@@ -54,7 +54,7 @@ def flaky(event: Any) -> Any:
 @registry.task("arn:aws:lambda:*:*:function:slow")
 async def slow(event: Any, ctx: Any) -> Any:
     for _ in range(event.get("beats", 0)):
-        await ctx.clock.sleep(2)
+        await ctx.clock.sleep(5)
         await ctx.heartbeat()
     await ctx.clock.sleep(event["seconds"])
     return "done"
@@ -197,11 +197,12 @@ def test_timeout(sfn: Any) -> None:
 
 
 def test_heartbeat_keeps_a_long_task_alive_and_missing_heartbeats_time_out(sfn: Any) -> None:
-    kept, _ = run(sfn, task(INVOKE, Parameters={"FunctionName": "slow", "Payload": {"seconds": 1, "beats": 3}},
-                            HeartbeatSeconds=3, TimeoutSeconds=60, OutputPath="$.Payload"))
+    # AcceleratedClock(50): a 20 s heartbeat is 0.4 s of real time, a beat every 5 s is one per 0.1 s.
+    kept, _ = run(sfn, task(INVOKE, Parameters={"FunctionName": "slow", "Payload": {"seconds": 1, "beats": 5}},
+                            HeartbeatSeconds=20, TimeoutSeconds=600, OutputPath="$.Payload"))
     assert json.loads(kept["output"]) == "done"
-    lost, events = run(sfn, task(INVOKE, Parameters={"FunctionName": "slow", "Payload": {"seconds": 30}},
-                                 HeartbeatSeconds=3, TimeoutSeconds=60))
+    lost, events = run(sfn, task(INVOKE, Parameters={"FunctionName": "slow", "Payload": {"seconds": 60}},
+                                 HeartbeatSeconds=20, TimeoutSeconds=600))
     assert (lost["status"], lost["error"]) == ("FAILED", "States.HeartbeatTimeout")
 
 

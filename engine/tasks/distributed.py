@@ -144,19 +144,46 @@ def _execution_result(map_run_arn: str, index: int, item: JSON, output: JSON) ->
             "Status": "SUCCEEDED"}
 
 
+def _records(entries: list[dict[str, Any]], results: list[JSON], transformation: str) -> list[JSON]:
+    """WriterConfig.Transformation: NONE (results with execution metadata), COMPACT, FLATTEN."""
+    if transformation == "COMPACT":
+        return list(results)
+    if transformation == "FLATTEN":
+        flat: list[JSON] = []
+        for result in results:
+            flat.extend(result if isinstance(result, list) else [result])
+        return flat
+    return list(entries)
+
+
+def _encode(records: list[JSON], output_type: str) -> str:
+    if output_type == "JSONL":
+        return "".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records)
+    return json.dumps(records, separators=(",", ":"), ensure_ascii=False)
+
+
 async def write_results(writer: Mapping[str, Any], renderer: Renderer, map_run_arn: str, items: list[JSON],
                         results: list[JSON], registry: TaskRegistry | None, ctx: TaskContext) -> JSON:
-    """Write the child results as AWS lays them out; the Map's result becomes the ResultWriterDetails."""
+    """Apply the ResultWriter: with a Resource, write the results as AWS lays them out and return the
+    ResultWriterDetails; with only a WriterConfig, return the formatted results (AWS's preview)."""
+    config = writer.get("WriterConfig") or {}
+    exporting = "Resource" in writer
+    transformation = str(config.get("Transformation", "NONE" if exporting else "COMPACT"))
+    entries = [_execution_result(map_run_arn, i, item, out) for i, (item, out) in enumerate(zip(items, results))] \
+        if transformation == "NONE" else []
+    records = _records(entries, results, transformation)
+    if not exporting:
+        return records
     params = renderer.render(writer, "ResultWriter")
     bucket, prefix = params.get("Bucket"), str(params.get("Prefix", "")).rstrip("/")
     run_id = map_run_arn.rsplit(":", 1)[1]
     folder = f"{prefix}/{run_id}" if prefix else run_id
     failed = ErrorName.RESULT_WRITER_FAILED
-    entries = [_execution_result(map_run_arn, i, item, out) for i, (item, out) in enumerate(zip(items, results))]
+    output_type = str(config.get("OutputType", "JSON"))
     files = []
-    for number, start in enumerate(range(0, max(len(entries), 1), RESULTS_PER_FILE)):
+    for number, start in enumerate(range(0, max(len(records), 1), RESULTS_PER_FILE)):
         key = f"{folder}/SUCCEEDED_{number}.json"
-        body = json.dumps(entries[start:start + RESULTS_PER_FILE], separators=(",", ":"), ensure_ascii=False)
+        body = _encode(records[start:start + RESULTS_PER_FILE], output_type)
         await _s3(registry, "putObject", {"Bucket": bucket, "Key": key, "Body": body}, ctx, failed)
         files.append({"Key": key, "Size": len(body.encode())})
     manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,

@@ -127,3 +127,31 @@ def test_jsonata_arguments(s3: Path) -> None:
     manifest = json.loads((s3 / "out" / details["Key"]).read_text())
     entries = json.loads((s3 / "out" / manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]).read_text())
     assert [json.loads(e["Output"]) for e in entries] == ["a", "b", "c"]
+
+
+def _pairs_machine(writer: dict[str, Any]) -> str:
+    return json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, "ResultWriter": writer,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV"},
+                       "Parameters": {"Bucket": "data", "Key": "in/rows.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "Parameters": {"pair.$": "States.Array($.id, $.name)"},
+                                           "OutputPath": "$.pair", "End": True}}}}}})
+
+
+def test_writer_config_preview_without_export(s3: Path) -> None:
+    registry = Integrations(TaskRegistry(), s3_dir=s3)
+    flat = asl.run_sync(_pairs_machine({"WriterConfig": {"Transformation": "FLATTEN"}}), "{}", registry=registry)
+    assert json.loads(flat.output) == ["1", "a", "2", "b", "3", "c"]
+    compact = asl.run_sync(_pairs_machine({"WriterConfig": {"Transformation": "COMPACT"}}), "{}", registry=registry)
+    assert json.loads(compact.output) == [["1", "a"], ["2", "b"], ["3", "c"]]
+
+
+def test_writer_config_jsonl_export(s3: Path) -> None:
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "l"},
+              "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}
+    result = asl.run_sync(_pairs_machine(writer), "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    details = json.loads(result.output)["ResultWriterDetails"]
+    manifest = json.loads((s3 / "out" / details["Key"]).read_text())
+    text = (s3 / "out" / manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]).read_text()
+    assert text == '["1","a"]\n["2","b"]\n["3","c"]\n'

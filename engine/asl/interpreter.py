@@ -9,7 +9,6 @@ once per value and reused while a value passes through states unchanged.
 """
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -195,11 +194,6 @@ def parse_input(input_text: str | None) -> tuple[JSON, str]:
     """The execution input value and the exact text AWS echoes (``{}`` when none was given)."""
     if input_text is None:
         return {}, "{}"
-    if "NaN" not in input_text and "Infinity" not in input_text and input_text.strip():
-        try:  # fast path; Jackson's stricter checks (and messages) only when this fails
-            return json.loads(input_text), input_text
-        except ValueError:
-            pass
     return inputs.parse_execution_input(input_text), input_text
 
 

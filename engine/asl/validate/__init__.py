@@ -13,18 +13,17 @@ the observed families ("Field 'X' is not supported", "Expected value of type [ST
 "These fields are required: [..]", "Value cannot be empty", "Minimum value is N").
 
 Modules: ``_walk`` (field tables, the walker), ``_checks`` (one function per field),
-``_graph`` (targets, reachability), ``_jackson`` (JSON text errors in Jackson's words).
+``_graph`` (targets, reachability); JSON text errors in Jackson's words come from ``engine.jackson``.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, cast
 
+from engine import jackson
 from engine.asl import intrinsics
 from engine.asl.validate._checks import CHECKS
 from engine.asl.validate._graph import graph
-from engine.asl.validate._jackson import jackson_error
 from engine.asl.validate._walk import (
     DUPLICATE_STATE,
     INVALID_JSON,
@@ -177,11 +176,13 @@ def _parse(text: str) -> tuple[Any, Diagnostic | None]:
     if not isinstance(text, str) or not text.strip():
         # AWS: a blank definition (recorded, ValidateStateMachineDefinition " ").
         return None, not_object
-    problem = jackson_error(text)
-    if problem is not None:
-        message, location = problem
+    try:
+        raw = jackson.parse(text)  # Jackson's readTree: what follows the root value is ignored
+    except jackson.JsonSyntaxError as err:
+        message, location = err.located(text)
+        if location is None:  # Jackson's stream constraints carry no location
+            return None, Diagnostic(INVALID_JSON, message, None)
         return None, Diagnostic(INVALID_JSON, f"{message}\n at {location}", location)
-    raw = json.JSONDecoder().raw_decode(text.lstrip(" \t\r\n"))[0]
     if not isinstance(raw, dict):
         return None, not_object
     return raw, None

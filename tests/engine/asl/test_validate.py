@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from engine.asl import load, run_sync
 from engine.asl.validate import load_definition, load_json, validate, validate_definition_response
 from engine.errors import InvalidDefinition
 
@@ -361,7 +362,16 @@ JSON_ERRORS = [
      '[Source: (String)"{"a":1 "b":2}"; line: 1, column: 9]'),
     ("{\n", "Unexpected end-of-input: expected close marker for Object (start marker at "
             '[Source: (String)"{\n"; line: 1, column: 1])', '[Source: (String)"{\n"; line: 2, column: 1]'),
-    ("[1,]", "Unexpected character (']' (code 93)): expected a value", '[Source: (String)"[1,]"; line: 1, column: 5]'),
+    ("[1,]", "Unexpected character (']' (code 93)): expected a valid value (JSON String, Number, Array, Object or "
+             "token 'null', 'true' or 'false')", '[Source: (String)"[1,]"; line: 1, column: 5]'),
+    ('{"a":1,"b":}', "Unexpected character ('}' (code 125)): expected a value",
+     '[Source: (String)"{"a":1,"b":}"; line: 1, column: 13]'),
+    ('{"a": [}', "Unexpected close marker '}': expected ']' (for Array starting at "
+                 '[Source: (String)"{"a": [}"; line: 1, column: 7])', '[Source: (String)"{"a": [}"; line: 1, column: 9]'),
+    ('{"a": "x\ny"}', "Illegal unquoted character ((CTRL-CHAR, code 10)): has to be escaped using backslash to be "
+                      "included in string value", '[Source: (String)"{"a": "x\ny"}"; line: 1, column: 10]'),
+    ('{\n"a":\n\u0007}', "Illegal character ((CTRL-CHAR, code 7)): only regular white space (\\r, \\n, \\t) is "
+                        "allowed between tokens", '[Source: (String)"{\n"a":\n\u0007}"; line: 3, column: 2]'),
     ('{"a": NaN}', "Non-standard token 'NaN': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow",
      '[Source: (String)"{"a": NaN}"; line: 1, column: 10]'),
 ]
@@ -391,7 +401,28 @@ def test_not_an_object(text: str) -> None:
 def test_long_source_is_truncated() -> None:
     text = "x" * 600
     location = validate_definition_response(text)["diagnostics"][0]["location"]
-    assert location == '[Source: (String)"' + "x" * 500 + '"[truncated 100 chars]; line: 1, column: 601]'
+    # Jackson reads at most 256 characters of an unrecognized token, and stops there
+    assert location == '[Source: (String)"' + "x" * 500 + '"[truncated 100 chars]; line: 1, column: 257]'
+
+
+DEEP_DEFINITION = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": ' + "[" * 5000 + "]" * 5000 + \
+    ', "End": true}}}'
+DEPTH_ERROR = ("Document nesting depth (1001) exceeds the maximum allowed (1000, from "
+               "`StreamReadConstraints.getMaxNestingDepth()`)")
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, '{"a":' * 5000, DEEP_DEFINITION])
+def test_deep_nesting_is_jacksons_error_not_a_crash(text: str) -> None:
+    assert validate_definition_response(text)["diagnostics"] == [
+        {"severity": "ERROR", "code": "INVALID_JSON_DESCRIPTION", "message": DEPTH_ERROR}]
+    with pytest.raises(InvalidDefinition) as raised:
+        load(text)
+    assert raised.value.message == f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {DEPTH_ERROR} at null'"
+
+
+def test_nesting_up_to_jacksons_limit_is_read() -> None:
+    text = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": ' + "[" * 997 + "]" * 997 + ', "End": true}}}'
+    assert run_sync(load(text), "{}").output == "[" * 997 + "]" * 997
 
 
 # ---------------------------------------------------------------- the API helpers

@@ -157,7 +157,7 @@ def lambda_error(exc: BaseException) -> StatesError:
 
 
 async def call_function(integrations: Integrations, function: str, payload: JSON, ctx: TaskContext,
-                        qualifier: str | None = None) -> JSON:
+                        qualifier: str | None = None, invocation_type: str | None = None) -> JSON:
     """Run a Lambda function: a registered handler (by ARN or name), else the Lambda endpoint."""
     user = integrations.user
     name = function.split(":")[6]
@@ -173,15 +173,18 @@ async def call_function(integrations: Integrations, function: str, payload: JSON
     if forwarder is None:
         raise NoHandler(f"{user.missing_cause(function)} No Lambda endpoint is configured "
                         "(statesim serve --lambda-endpoint URL).")
-    return await _remote_invoke(forwarder, function, payload, qualifier)
+    return await _remote_invoke(forwarder, function, payload, qualifier, invocation_type)
 
 
-async def _remote_invoke(forwarder: _aws.AwsForwarder, function: str, payload: JSON, qualifier: str | None) -> JSON:
+async def _remote_invoke(forwarder: _aws.AwsForwarder, function: str, payload: JSON, qualifier: str | None,
+                         invocation_type: str | None = None) -> JSON:
     from botocore.exceptions import ClientError  # type: ignore[import-untyped]
     client = forwarder.client("lambda")
     args: dict[str, Any] = {"FunctionName": function, "Payload": json.dumps(payload).encode()}
     if qualifier:
         args["Qualifier"] = qualifier
+    if invocation_type:
+        args["InvocationType"] = invocation_type
     try:
         response = await anyio.to_thread.run_sync(lambda: client.invoke(**args))
     except ClientError as exc:
@@ -217,8 +220,10 @@ async def _lambda_invoke(integrations: Integrations, resource: str, payload: JSO
     function, qualifier = function_arn(name, integrations.region)
     qualifier = params.get("Qualifier", qualifier)
     event = params.get("Payload")  # AWS sends it as JSON: a string Payload arrives as a string event
-    result = await call_function(integrations, function, event, ctx, qualifier)
-    asynchronous = params.get("InvocationType") == "Event"
+    invocation_type = params.get("InvocationType")
+    result = await call_function(integrations, function, event, ctx, qualifier,
+                                 invocation_type if isinstance(invocation_type, str) else None)
+    asynchronous = invocation_type == "Event"
     return invoke_response(None if asynchronous else result, 202 if asynchronous else 200, qualifier)
 
 

@@ -303,3 +303,10 @@ def test_a_registered_handler_works_an_activity() -> None:
     assert json.loads(described["output"]) == {"reviewed": "d1"}
     assert [e["type"] for e in events][2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
     assert events[3]["activityStartedEventDetails"] == {"workerName": "statesim-registry"}
+
+
+def test_event_invocation_returns_202_without_payload(sfn: Any) -> None:
+    described, _ = run(sfn, task(INVOKE, Parameters={"FunctionName": "echo", "InvocationType": "Event",
+                                                     "Payload": {"x": 1}}))
+    output = json.loads(described["output"])
+    assert (output["StatusCode"], output["Payload"]) == (202, "")

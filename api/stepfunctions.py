@@ -586,11 +586,13 @@ class StepFunctions:
             "executionArn": record["executionArn"], "stateMachineArn": revision.get("stateMachineVersionArn")
             or machine["stateMachineArn"], "name": record["name"], "startDate": epoch(started),
             "stopDate": epoch(stopped), "status": result.status, "input": record["input"],
-            "inputDetails": {"included": True},
+            "inputDetails": {"included": True}, "outputDetails": {"included": True},
             "billingDetails": {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": millis},
         }
+        # AWS: outputDetails is there whatever the status, output only when it SUCCEEDED
+        # (conformance v2/express/test_express_sync.py::TestExpressSync::test_base[BASE_RAISE_FAILURE])
         if result.status == "SUCCEEDED":
-            response.update(output=result.output, outputDetails={"included": True})
+            response["output"] = result.output
         for key in ("error", "cause"):
             if getattr(result, key) is not None:
                 response[key] = getattr(result, key)

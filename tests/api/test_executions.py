@@ -176,6 +176,29 @@ def test_list_executions(sfn: Any, name: str) -> None:
     assert error_of(excinfo) == ("InvalidToken", "Invalid Token: 'Invalid token'")
 
 
+def test_start_sync_execution_response_shape(sfn: Any, name: str) -> None:
+    """AWS's keys, exactly (conformance v2/express/test_express_sync.py::TestExpressSync::test_base)."""
+    common = {"billingDetails", "executionArn", "input", "inputDetails", "name", "outputDetails", "startDate",
+              "stateMachineArn", "status", "stopDate"}
+    failing = machine(sfn, name, FAIL_DEFINITION, type="EXPRESS")
+    failed = sfn.start_sync_execution(stateMachineArn=failing, name="fails", input="{}")
+    failed.pop("ResponseMetadata")
+    assert set(failed) == common | {"error", "cause"}
+    assert failed["billingDetails"] == {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
+    assert failed["executionArn"].startswith(f"{PREFIX}:express:{name}:fails:")
+    assert {k: failed[k] for k in ("input", "inputDetails", "name", "outputDetails", "stateMachineArn", "status",
+                                   "error", "cause")} == {
+        "input": "{}", "inputDetails": {"included": True}, "name": "fails", "outputDetails": {"included": True},
+        "stateMachineArn": failing, "status": "FAILED", "error": "Boom", "cause": "bad"}
+    assert failed["stopDate"] >= failed["startDate"]
+    passing = machine(sfn, name + "-ok", type="EXPRESS")
+    succeeded = sfn.start_sync_execution(stateMachineArn=passing, input="{}")
+    succeeded.pop("ResponseMetadata")
+    assert set(succeeded) == common | {"output"}
+    assert (succeeded["status"], succeeded["outputDetails"]) == ("SUCCEEDED", {"included": True})
+    assert json.loads(succeeded["output"]) == {"Arg1": "argument1"}
+
+
 def test_express_sync_and_async(sfn: Any, name: str) -> None:
     arn = machine(sfn, name, type="EXPRESS")
     result = sfn.start_sync_execution(stateMachineArn=arn, name="sync-run", input='{"a": 1}')

@@ -40,6 +40,7 @@ class SkippingClock:
         self._holds = 0
         self._sleepers: list[tuple[datetime, int]] = []
         self._gone: set[int] = set()
+        self._events: dict[int, anyio.Event] = {}
         self._seq = itertools.count()
 
     def now(self) -> datetime:
@@ -86,24 +87,40 @@ class SkippingClock:
             self._gone.discard(heapq.heappop(self._sleepers)[1])
         return self._sleepers[0] if self._sleepers else None
 
+    def _wake_earliest(self) -> None:
+        """Let the (new) earliest sleeper take over polling."""
+        earliest = self._earliest()
+        if earliest is not None:
+            self._events[earliest[1]].set()
+
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             await anyio.lowlevel.checkpoint()
             return
         key = (self.now() + timedelta(seconds=seconds), next(self._seq))
         heapq.heappush(self._sleepers, key)
+        self._events[key[1]] = anyio.Event()
         try:
             while True:
-                # A tick of real time first: tasks started alongside get to register their sleeps.
-                await anyio.sleep(self.tick)
                 remaining = (key[0] - self.now()).total_seconds()
                 if remaining <= 0:
                     return
-                if self._holds == 0 and self._earliest() == key:
+                if self._earliest() != key:
+                    # Only the earliest sleeper polls; the others sleep until woken or due in real time.
+                    with anyio.move_on_after(remaining):
+                        await self._events[key[1]].wait()
+                    self._events[key[1]] = anyio.Event()
+                    continue
+                # A tick of real time first: tasks started alongside get to register their sleeps.
+                await anyio.sleep(self.tick)
+                remaining = (key[0] - self.now()).total_seconds()
+                if remaining > 0 and self._holds == 0 and self._earliest() == key:
                     self._offset += remaining
                     return
         finally:
             self._gone.add(key[1])
+            del self._events[key[1]]
+            self._wake_earliest()
 
 
 class AcceleratedClock:

@@ -67,6 +67,8 @@ class State:
     assign: Any = None
     retry: tuple[Retrier, ...] = ()
     catch: tuple[Catcher, ...] = ()
+    reads_context: bool = True
+    """False when nothing in the state can read ``$$`` / ``$states.context`` (it is then never built)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ location of the first field that does not compile.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -117,7 +118,8 @@ def _state(name: str, raw: Any, at: Pointer, jsonata_default: bool) -> State:
 
 def _common(name: str, raw: dict[str, Any], at: Pointer, is_jsonata: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": name, "type": raw["Type"], "next": raw.get("Next"),
-                           "end": bool(raw.get("End", False)), "jsonata": is_jsonata}
+                           "end": bool(raw.get("End", False)), "jsonata": is_jsonata,
+                           "reads_context": _reads_context(raw)}
     if "Assign" in raw:
         out["assign"] = _template(raw["Assign"], "Assign", f"{at}/Assign", is_jsonata)
     if "Retry" in raw:
@@ -140,6 +142,26 @@ def _common(name: str, raw: dict[str, Any], at: Pointer, is_jsonata: bool) -> di
     if "ResultSelector" in raw:
         out["result_selector"] = _template(raw["ResultSelector"], "ResultSelector", f"{at}/ResultSelector", False)
     return out
+
+
+_NESTED_MACHINES = ("ItemProcessor", "Iterator", "Branches")  # their states are parsed on their own
+_CONTEXT_READ = re.compile(r"\$\$|\$states(?!\.(?:input|result|errorOutput)\b)|\$eval\b")
+"""``$$`` (JSONPath, intrinsics) or ``$states`` other than its input/result/errorOutput (JSONata)."""
+
+
+def _reads_context(raw: dict[str, Any]) -> bool:
+    """Whether any string of the state (not of its nested machines) may read the context object."""
+    pending: list[Any] = [v for k, v in raw.items() if k not in _NESTED_MACHINES]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "$" in value and _CONTEXT_READ.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _path_or_none(text: Any, at: Pointer) -> Any:

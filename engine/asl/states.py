@@ -72,6 +72,10 @@ class Frame:
         return Frame(self.ex, last, ChainMap({}, self.variables))
 
 
+_UNREAD: dict[str, Any] = {}
+"""``$$`` for a state that never reads it (``State.reads_context``): not built at all."""
+
+
 class Entry:
     """One visit of a state: its StateEntered event id and time, retry count, lazy ``$$``."""
 
@@ -101,12 +105,13 @@ class Entry:
         return self.frame.ex.clock.now()
 
     def scope(self, value: JSON) -> paths.Scope:
-        """A JSONPath scope over ``value`` with ``$$`` and the frame's variables."""
-        return paths.Scope(value, self.context(), self.frame.variables)
+        """A JSONPath scope over ``value`` with ``$$`` (if the state reads it) and the frame's variables."""
+        return paths.Scope(value, self.context() if self.state.reads_context else _UNREAD,
+                           self.frame.variables)
 
     def states(self, value: JSON, **extra: JSON) -> dict[str, JSON]:
-        """The JSONata ``$states`` binding."""
-        return {"input": value, "context": self.context(), **extra}
+        """The JSONata ``$states`` binding (``context`` only if the state reads it)."""
+        return {"input": value, "context": self.context() if self.state.reads_context else _UNREAD, **extra}
 
 
 class Outcome:

@@ -353,3 +353,30 @@ def test_history_limit_fails_the_execution() -> None:
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert len(result.history) == 25_000
     assert result.history[-1]["type"] == "ExecutionFailed"
+
+
+def test_context_object_is_built_only_for_states_that_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.asl import context as context_object
+    from engine.asl import states as states_module
+
+    built: list[str] = []
+    original = context_object.build
+
+    def counting(*args: Any, **kw: Any) -> dict[str, Any]:
+        built.append(args[2])
+        return original(*args, **kw)
+
+    monkeypatch.setattr(states_module.context_object, "build", counting)
+    definition = _sm({
+        "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThan": 3, "Next": "Add"}],
+                 "Default": "Named"},
+        "Add": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Loop"},
+        "Named": {"Type": "Pass", "Parameters": {"i.$": "$.i", "state.$": "$$.State.Name",
+                                                 "entered.$": "$$.State.EnteredTime"}, "Next": "Late"},
+        "Late": {"Type": "Pass", "QueryLanguage": "JSONata",
+                 "Output": "{% $merge([$states.input, {'late': $states.context.State.Name}]) %}", "End": True}})
+    result = run_sync(definition, '{"i": 0}', clock=ManualClock(START))
+    assert result.status == "SUCCEEDED"
+    assert json.loads(result.output) == {"i": 3, "state": "Named", "entered": "2024-01-01T00:00:00.000Z",
+                                         "late": "Late"}
+    assert built == ["Named", "Late"]

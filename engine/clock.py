@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 import anyio
+import anyio.lowlevel
 
 
 @runtime_checkable
@@ -41,21 +42,72 @@ class SystemClock:
 class ScaledClock:
     """Real time, but sleeps last ``seconds * scale`` (0 skips waiting entirely).
 
-    ``now()`` advances by the scaled-away time too, so a 1-hour Wait at scale 0 ends
-    with ``now()`` one hour later, as the definition expects.
+    A timer due earlier in scaled time fires first. Timers due together (at scale 0: all of
+    them) fire one at a time in the order unscaled time would fire them, each after the
+    others had a few scheduling rounds to register theirs; ``now()`` then moves to the firing
+    timer's unscaled deadline, so a 1-hour Wait at scale 0 ends with ``now()`` one hour
+    later and a 5 s machine timeout fires before a 60 s Wait in that machine.
     """
+
+    SETTLE_ROUNDS = 5
+    """Scheduling rounds a due timer lets other tasks run before it may fire."""
 
     def __init__(self, scale: float = 0.0) -> None:
         self.scale = scale
-        self._skipped = 0.0
+        self._offset = 0.0
+        self._due: list[tuple[datetime, int, _Timer]] = []
+        self._seq = itertools.count()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._skipped)
+        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
 
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
-        self._skipped += seconds * (1.0 - self.scale)
+        deadline = self.now() + timedelta(seconds=seconds)
         await anyio.sleep(seconds * self.scale)
+        timer = _Timer()
+        heapq.heappush(self._due, (deadline, next(self._seq), timer))
+        try:
+            while True:
+                for _ in range(self.SETTLE_ROUNDS):
+                    await anyio.lowlevel.checkpoint()
+                if self._head() is timer:
+                    break
+                await timer.turn.wait()
+                timer.turn = anyio.Event()
+        except BaseException:  # cancelled (a timeout fired, StopExecution): give up the turn
+            timer.gone = True
+            self._wake_head()
+            raise
+        heapq.heappop(self._due)
+        skipped = (deadline - datetime.now(timezone.utc)).total_seconds()
+        self._offset = max(self._offset, skipped)
+        self._wake_head()
+
+    @property
+    def pending(self) -> int:
+        """How many due timers wait for their turn."""
+        return sum(1 for _, _, timer in self._due if not timer.gone)
+
+    def _head(self) -> _Timer | None:
+        while self._due and self._due[0][2].gone:
+            heapq.heappop(self._due)
+        return self._due[0][2] if self._due else None
+
+    def _wake_head(self) -> None:
+        head = self._head()
+        if head is not None:
+            head.turn.set()
+
+
+class _Timer:
+    """A ScaledClock sleeper whose scaled time is up, waiting for its turn to fire."""
+
+    __slots__ = ("turn", "gone")
+
+    def __init__(self) -> None:
+        self.turn = anyio.Event()
+        self.gone = False
 
 
 class ManualClock:

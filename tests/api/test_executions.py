@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import PASS_DEFINITION, ROLE, wait_for
+from engine.clock import ScaledClock
+from engine.runtime import Runtime
+from engine.store import MemoryStore
+from tests.api.conftest import PASS_DEFINITION, ROLE, Server, make_client, wait_for
 
 PREFIX = "arn:aws:states:us-east-1:123456789012"
 WAIT_DEFINITION = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}})
@@ -282,3 +285,18 @@ def test_distributed_map_runs(sfn: Any, name: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         sfn.describe_map_run(mapRunArn=missing)
     assert error_of(excinfo) == ("ResourceNotFound", f"Resource not found: '{missing}'")
+
+
+def test_wait_time_scale_zero_times_out_before_a_longer_wait() -> None:
+    """``serve --wait-time-scale 0``: the 5 s machine timeout fires before the 60 s Wait, as on AWS
+    (conformance v2/timeouts/test_timeouts.py::TestTimeouts::test_global_timeout)."""
+    definition = json.dumps({"StartAt": "W", "TimeoutSeconds": 5, "States": {
+        "W": {"Type": "Wait", "Seconds": 60, "Next": "P"}, "P": {"Type": "Pass", "End": True}}})
+    with Server(Runtime(MemoryStore(), clock=ScaledClock(0))) as server:
+        sfn = make_client(server.endpoint)
+        arn = machine(sfn, "global-timeout", definition)
+        described = wait_for(sfn, sfn.start_execution(stateMachineArn=arn, name="run")["executionArn"])
+        events = sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+    assert described["status"] == "TIMED_OUT"
+    assert round((described["stopDate"] - described["startDate"]).total_seconds()) == 5
+    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "ExecutionTimedOut"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import anyio
+import anyio.lowlevel
 
 from engine.clock import Clock, ManualClock, ScaledClock, SystemClock
 
@@ -40,3 +41,96 @@ async def test_scaled_clock_zero_skips_and_moves_now() -> None:
     with anyio.fail_after(1):
         await clock.sleep(3600)
     assert clock.now() - before >= timedelta(seconds=3600)
+
+
+async def test_scaled_clock_zero_fires_due_timers_in_unscaled_order() -> None:
+    clock = ScaledClock(0)
+    start = clock.now()
+    woke: list[str] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append(f"{name}@{round((clock.now() - start).total_seconds())}")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sleeper, "late", 3600)  # registered first, due later
+            tg.start_soon(sleeper, "early", 10)
+            tg.start_soon(sleeper, "middle", 60)
+    assert woke == ["early@10", "middle@60", "late@3600"]
+    assert clock.pending == 0
+
+
+async def test_scaled_clock_cancelled_timer_gives_up_its_turn() -> None:
+    clock = ScaledClock(0)
+    start = clock.now()
+    woke: list[str] = []
+    scope = anyio.CancelScope()
+
+    async def early() -> None:
+        with scope:
+            await clock.sleep(5)
+            woke.append("early")
+
+    async def late() -> None:
+        await clock.sleep(60)
+        woke.append(f"late@{round((clock.now() - start).total_seconds())}")
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(early)
+            tg.start_soon(late)
+            await anyio.lowlevel.checkpoint()
+            scope.cancel()  # before its turn: the 5 s never passes
+    assert woke == ["late@60"]
+
+
+async def test_scaled_clock_earlier_in_scaled_time_fires_first() -> None:
+    clock = ScaledClock(0.01)
+    woke: list[str] = []
+
+    async def sleeper(name: str, seconds: float, after: float) -> None:
+        await anyio.sleep(after)
+        await clock.sleep(seconds)
+        woke.append(name)
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sleeper, "ten", 10, 0)  # due at 0.10 s real, 10 s unscaled
+            tg.start_soon(sleeper, "nine", 9, 0.08)  # due at 0.17 s real, 9.08 s unscaled
+    assert woke == ["ten", "nine"]
+
+
+def _wait_machine(wait: int, timeout: int) -> dict[str, object]:
+    return {"StartAt": "W", "TimeoutSeconds": timeout, "States": {
+        "W": {"Type": "Wait", "Seconds": wait, "Next": "P"}, "P": {"Type": "Pass", "End": True}}}
+
+
+async def test_scaled_clock_zero_machine_timeout_against_a_wait() -> None:
+    from engine import asl
+
+    def ended(result: asl.ExecutionResult) -> tuple[str, str, int]:
+        last = result.history[-1]
+        return result.status, last["type"], round((last["timestamp"] - result.history[0]["timestamp"]).total_seconds())
+
+    with anyio.fail_after(2):
+        # AWS (v2/timeouts/test_timeouts.py::TestTimeouts::test_global_timeout): a 60 s Wait
+        # under a 5 s TimeoutSeconds times the execution out after 5 s
+        timed_out = await asl.run(asl.load(_wait_machine(60, 5)), "{}", clock=ScaledClock(0))
+        succeeded = await asl.run(asl.load(_wait_machine(5, 60)), "{}", clock=ScaledClock(0))
+    assert ended(timed_out) == ("TIMED_OUT", "ExecutionTimedOut", 5)
+    assert ended(succeeded) == ("SUCCEEDED", "ExecutionSucceeded", 5)
+
+
+async def test_scaled_clock_zero_parallel_waits_end_in_unscaled_order() -> None:
+    from engine import asl
+
+    branches = [{"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": seconds, "End": True}}}
+                for name, seconds in (("Ten", 10), ("Five", 5))]
+    machine = asl.load({"StartAt": "F", "States": {"F": {"Type": "Parallel", "Branches": branches, "End": True}}})
+    with anyio.fail_after(2):
+        result = await asl.run(machine, "{}", clock=ScaledClock(0))
+    start = result.history[0]["timestamp"]
+    exits = [(e["stateExitedEventDetails"]["name"], round((e["timestamp"] - start).total_seconds()))
+             for e in result.history if e["type"] == "WaitStateExited"]
+    assert exits == [("Five", 5), ("Ten", 10)]

@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("definition", help="path to an ASL definition (JSON)")
     run.add_argument("--input", default=None, help="execution input (JSON text)")
     run.add_argument("--history", action="store_true", help="print the execution history too")
+    run.add_argument("--tasks", action="append", default=[], help="task handlers, as for serve (repeatable)")
+    run.add_argument("--mock-config", default=None, help="Step Functions Local MockConfigFile ($SFN_MOCK_CONFIG)")
+    run.add_argument("--test-case", default=None, help="the mock test case to run (needs --state-machine-name)")
+    run.add_argument("--state-machine-name", default=None, help="the machine's name in the mock configuration")
     validate = commands.add_parser("validate", help="print AWS's diagnostics for a definition")
     validate.add_argument("definition")
     validate.add_argument("--type", default="STANDARD", choices=["STANDARD", "EXPRESS"])
@@ -123,12 +127,22 @@ def _read(path: str) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     import engine.asl as asl
-    from engine.errors import InvalidDefinition
+    from engine.errors import InvalidDefinition, StatesimError
+    from engine.tasks.builtin import with_builtins
+    from engine.tasks.mocks import MockConfig, mocked
+    from engine.tasks.registry import TaskRegistry
 
+    registry: TaskRegistry = with_builtins(_tasks(args.tasks))
     try:
-        result = asl.run_sync(_read(args.definition), args.input)
+        if args.test_case:
+            config = MockConfig.from_env(args.mock_config)
+            registry = mocked(registry, config, args.state_machine_name or Path(args.definition).stem, args.test_case)
+        result = asl.run_sync(_read(args.definition), args.input, registry=registry)
     except InvalidDefinition as exc:
         print(exc.message, file=sys.stderr)
+        return 2
+    except StatesimError as exc:  # an unknown test case
+        print(getattr(exc, "message", str(exc)), file=sys.stderr)
         return 2
     if args.history:
         for event in result.history:

@@ -131,3 +131,19 @@ def test_lambda_endpoint_and_s3_dir_flags(served: str, s3_dir: Path) -> None:
     manifest = json.loads((s3_dir / written["Bucket"] / written["Key"]).read_text())
     [results] = manifest["ResultFiles"]["SUCCEEDED"]
     assert len(json.loads((s3_dir / "out" / results["Key"]).read_text())) == 50
+
+
+def test_run_a_mock_test_case_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from api.cli import main
+
+    definition = tmp_path / "LambdaSQSIntegration.json"
+    definition.write_text((DATA / "LambdaSQSIntegration.asl.json").read_text())
+    (tmp_path / "my_tasks.py").write_text(TASKS)
+    config = str(DATA / "MockConfigFile.json")
+    assert main(["run", str(definition), "--mock-config", config, "--test-case", "HappyPath"]) == 0
+    assert json.loads(capsys.readouterr().out)["MessageId"] == "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"
+    assert main(["run", str(definition), "--mock-config", config, "--test-case", "HybridPath",
+                 "--tasks", str(tmp_path / "my_tasks.py")]) == 0
+    assert json.loads(capsys.readouterr().out)["MessageId"] == "from-tasks-file"
+    assert main(["run", str(definition), "--mock-config", config, "--test-case", "Nope"]) == 2
+    assert capsys.readouterr().err.startswith("Test case 'Nope' is not defined for state machine 'LambdaSQSIntegration'")

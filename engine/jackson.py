@@ -10,6 +10,7 @@ Wording and positions follow jackson-core 2.13's ReaderBasedJsonParser (the ``[S
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +26,7 @@ _DIGITS: Final = frozenset("0123456789")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _NON_STANDARD: Final = "': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow"
 _DECODER: Final = json.JSONDecoder()
+_PLAIN_RUN: Final = re.compile(r'[^"\\\x00-\x1f]*')  # string characters that need no attention
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +72,14 @@ def parse(text: str, *, trailing: bool = True) -> JSON:
     Jackson's ``readTree`` reads one root value and ignores what follows (``trailing``);
     StartExecution rejects trailing content (``trailing=False``).
     """
-    if _plain(text):
+    if "NaN" not in text and "Infinity" not in text:  # Python reads these, Jackson does not
         try:  # C speed for the common case; Jackson's stricter reading only when this fails
-            return json.loads(text)
+            value = json.loads(text)
         except (ValueError, RecursionError):
             pass
+        else:
+            if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH or _within_limit(value):
+                return value
     depth = _Scanner(text).document(trailing)
     try:
         return _DECODER.raw_decode(text, len(text) - len(text.lstrip(" \t\r\n")))[0]
@@ -87,10 +92,19 @@ def check(text: str, *, trailing: bool = True) -> None:
     _Scanner(text).document(trailing)
 
 
-def _plain(text: str) -> bool:
-    """Whether Python's json may read ``text``: Jackson rejects NaN/Infinity and deep nesting."""
-    return ("NaN" not in text and "Infinity" not in text
-            and text.count("[") + text.count("{") <= MAX_NESTING_DEPTH)
+def _within_limit(value: JSON) -> bool:
+    """Whether ``value`` nests no deeper than Jackson allows (walked without recursion)."""
+    pending: list[tuple[JSON, int]] = [(value, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        elif not isinstance(node, list):
+            continue
+        if depth >= MAX_NESTING_DEPTH:
+            return False
+        pending.extend((item, depth + 1) for item in node if isinstance(item, (dict, list)))
+    return True
 
 
 def describe(char: str) -> str:
@@ -273,6 +287,7 @@ class _Scanner:
         text = self.text
         pos = self.pos + 1
         while True:
+            pos = _PLAIN_RUN.match(text, pos).end()  # type: ignore[union-attr]  # always matches
             if pos >= len(text):
                 where = " in field name" if what == "name" else ": was expecting closing quote for a string value"
                 raise self.end_of_input(where)

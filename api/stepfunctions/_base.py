@@ -1,0 +1,151 @@
+"""What the operations share: ARN parsing, pagination, name and definition checks, record lookups."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from api.errors import AwsError, InvalidArn, InvalidDefinitionError, InvalidToken, invalid_name, wrong_resource_type
+from engine import arns
+from engine.errors import InvalidDefinition, NotFound
+from engine.runtime import Runtime, epoch
+from engine.store.base import Record
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+
+MAX_TAGS = 50
+DEFAULT_PAGE = 100
+REDRIVE_DAYS = 14
+DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
+DEFAULT_TRACING = {"enabled": False}
+
+
+def parse_arn(text: str, *kinds: str) -> arns.Arn:
+    """The ARN, or AWS's InvalidArn: a bad prefix, a bad form, or the wrong resource type."""
+    if not text.startswith("arn:"):
+        raise InvalidArn(f"Invalid Arn: 'Invalid ARN prefix: {text}'")
+    parsed = arns.parse(text)
+    if parsed is None:
+        raise InvalidArn(f"Invalid Arn: '{text}'")
+    if kinds and parsed.kind not in kinds:
+        raise wrong_resource_type(parsed.kind)
+    return parsed
+
+
+def _encode_token(offset: int, scope: str) -> str:
+    raw = json.dumps({"o": offset, "s": scope}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str | None, scope: str) -> int:
+    if token is None:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if data["s"] == scope and isinstance(data["o"], int) and data["o"] >= 0:
+            return int(data["o"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        pass
+    raise InvalidToken("Invalid Token: 'Invalid token'")
+
+
+def paginate(items: list[Any], params: Params, key: str, scope: str) -> Result:
+    """One page of ``items`` under ``key``, with an opaque nextToken when more remain."""
+    start = _decode_token(params.get("nextToken"), scope)
+    size = params.get("maxResults") or DEFAULT_PAGE
+    page: Result = {key: items[start:start + size]}
+    if start + size < len(items):
+        page["nextToken"] = _encode_token(start + size, scope)
+    return page
+
+
+def check_name(name: str) -> None:
+    if not arns.is_valid_name(name):
+        raise invalid_name(name)
+
+
+def load_definition(text: str, machine_type: str = "STANDARD") -> None:
+    """InvalidDefinition (AWS's message) unless the definition can run."""
+    from engine.asl import validate
+    try:
+        validate.load_definition(text, type=machine_type)
+        import engine.asl as asl
+        asl.load(text)
+    except InvalidDefinition as exc:
+        raise InvalidDefinitionError(exc.message) from None
+
+
+def logging_config(config: Params | None) -> Params:
+    """The stored loggingConfiguration (AWS fills level OFF, includeExecutionData false)."""
+    config = dict(config or {})
+    config.setdefault("level", "OFF")
+    config.setdefault("includeExecutionData", False)
+    destinations = config.get("destinations") or []
+    if len(destinations) > 1 or (config["level"] != "OFF" and len(destinations) != 1):
+        raise AwsError("Invalid Logging Configuration: Must specify exactly one Log Destination.",
+                       code="InvalidLoggingConfiguration")
+    if not destinations:
+        config.pop("destinations", None)
+    return config
+
+
+def strip(record: Mapping[str, Any], *drop: str) -> Result:
+    return {k: v for k, v in record.items() if k not in drop and v is not None}
+
+
+class Service:
+    """The runtime, store and ARN builder every operation uses, and the lookups they share."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+        self.store = runtime.store
+        self.arns = runtime.arns
+
+    def now(self) -> float:
+        return epoch(self.rt.clock.now())
+
+    # ---- lookups ------------------------------------------------------------------------
+
+    def _machine(self, arn: str) -> Record:
+        record = self.store.get("state_machine", arn)
+        if record is None:
+            raise NotFound("state_machine", arn)
+        return record
+
+    def _qualified(self, text: str) -> tuple[Record, Record | None, Record | None]:
+        """(machine, version, alias) for a machine, version or alias ARN."""
+        parsed = parse_arn(text, "stateMachine")
+        base, qualifier = arns.machine_of(parsed)
+        if len(parsed.parts) > 2:
+            raise InvalidArn(f"Invalid Arn: '{text}'")
+        machine = self.store.get("state_machine", base)
+        if qualifier is None:
+            if machine is None:
+                raise NotFound("state_machine", text)
+            return machine, None, None
+        if qualifier.isdigit():
+            version = self.store.get("version", text)
+            if machine is None or version is None:
+                raise NotFound("state_machine", text)
+            return machine, version, None
+        alias = self.store.get("alias", text)
+        if machine is None or alias is None:
+            raise NotFound("state_machine", text)
+        return machine, None, alias
+
+    def _execution(self, text: str) -> Record:
+        parse_arn(text, "execution")
+        record = self.store.get("execution", text)
+        if record is None:
+            raise NotFound("execution", text)
+        return record
+
+    def _activity(self, text: str) -> Record:
+        parse_arn(text, "activity")
+        record = self.store.get("activity", text)
+        if record is None:
+            raise NotFound("activity", text)
+        return record

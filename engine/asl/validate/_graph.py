@@ -13,12 +13,16 @@ from engine.types import JSON, Pointer
 
 def graph(containers: list[Container]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    # AWS accepts a top level without a terminal state when a nested one has it: the AWS doc
+    # example "messenger" loops forever at the top level (bounded by TimeoutSeconds) and its
+    # only End is inside its Map.
+    nested_terminal = any(_is_terminal(raw) for box in containers if not box.top for raw in box.states.values())
     for box in containers:
-        found.extend(_container_graph(box))
+        found.extend(_container_graph(box, nested_terminal))
     return found
 
 
-def _container_graph(box: Container) -> list[Diagnostic]:
+def _container_graph(box: Container, nested_terminal: bool = False) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     states = box.states
     if isinstance(box.start_at, str) and box.start_at not in states:
@@ -29,7 +33,7 @@ def _container_graph(box: Container) -> list[Diagnostic]:
             if target not in states:
                 # AWS: "Missing 'Next' target: pass3 at /States/pass1/Next" (recorded).
                 found.append(Diagnostic(MISSING_TARGET, f"Missing 'Next' target: {target}", at))
-    if box.top and not any(_is_terminal(raw) for raw in states.values()):
+    if box.top and not nested_terminal and not any(_is_terminal(raw) for raw in states.values()):
         # AWS (floci-measured): no location, and it replaces the unreachable-state reports.
         found.append(Diagnostic(MISSING_END_STATE, "Workflow has no terminal state", None))
         return found

@@ -220,6 +220,9 @@ CASES: list[tuple[str, Any, list[tuple[str, str, str | None]]]] = [
                                                           "B": {"Type": "Pass", "Next": "A"},
                                                           "U": {"Type": "Pass", "Next": "A"}}},
      [("MISSING_END_STATE", "Workflow has no terminal state", None)]),
+    ("top-level loop with a terminal state inside a Map is fine", {"StartAt": "A", "States": {
+        "A": {"Type": "Map", "Next": "B", "ItemProcessor": {"StartAt": "I", "States": {"I": PASS_END}}},
+        "B": {"Type": "Wait", "Seconds": 10, "Next": "A"}}}, []),
     ("nested loop is fine", one({"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}}), []),
     ("dangling choice and catch targets", {"StartAt": "C", "States": {

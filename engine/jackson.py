@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from typing import Final
@@ -26,6 +27,7 @@ _DIGITS: Final = frozenset("0123456789")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _NON_STANDARD: Final = "': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow"
 _DECODER: Final = json.JSONDecoder()
+_ENOUGH_RECURSION: Final = 10 * MAX_NESTING_DEPTH  # what jsonata-python sets on import
 _PLAIN_RUN: Final = re.compile(r'[^"\\\x00-\x1f]*')  # string characters that need no attention
 
 
@@ -80,11 +82,16 @@ def parse(text: str, *, trailing: bool = True) -> JSON:
         else:
             if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH or _within_limit(value):
                 return value
-    depth = _Scanner(text).document(trailing)
+    _Scanner(text).document(trailing)
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    limit = sys.getrecursionlimit()
+    if limit >= _ENOUGH_RECURSION:  # as it is once jsonata (engine.asl) is imported
+        return _DECODER.raw_decode(text, start)[0]
+    sys.setrecursionlimit(_ENOUGH_RECURSION)  # Python's decoder recurses once per nesting level
     try:
-        return _DECODER.raw_decode(text, len(text) - len(text.lstrip(" \t\r\n")))[0]
-    except RecursionError:  # Jackson accepts it, Python cannot build it at this stack depth
-        raise JsonSyntaxError(f"Document nesting depth ({depth}) is too deep to read", None) from None
+        return _DECODER.raw_decode(text, start)[0]
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def check(text: str, *, trailing: bool = True) -> None:
@@ -135,7 +142,6 @@ class _Scanner:
         self.line_start = 0
         # open containers: (closer, start mark); a list, so nesting never uses Python's stack
         self.stack: list[tuple[str, Mark]] = []
-        self.deepest = 0
 
     # -- errors ----------------------------------------------------------------
     def mark(self, pos: int | None = None) -> Mark:
@@ -174,8 +180,8 @@ class _Scanner:
         return text[pos] if pos < len(text) else ""
 
     # -- grammar ---------------------------------------------------------------
-    def document(self, trailing: bool) -> int:
-        """Check one root value (and nothing after it unless ``trailing``); the deepest nesting."""
+    def document(self, trailing: bool) -> None:
+        """Check one root value (and nothing after it unless ``trailing``)."""
         char = self.skip()
         if char == "":
             raise self.error("No content to map due to end-of-input")
@@ -188,7 +194,6 @@ class _Scanner:
             char = self.skip()
             if char:
                 raise self.unexpected(char, "expected end-of-input after the JSON value", self.pos + 1)
-        return self.deepest
 
     def containers(self) -> None:
         """Everything inside the open containers, one token at a time."""
@@ -248,7 +253,6 @@ class _Scanner:
                                       f"({MAX_NESTING_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)",
                                       None)
             self.stack.append(("]" if char == "[" else "}", self.mark()))
-            self.deepest = max(self.deepest, depth)
             self.pos += 1
             return True
         if char == '"':

@@ -30,6 +30,20 @@ def test_every_model_operation_is_routed(http: httpx.Client) -> None:
             assert response.json()["__type"] != "UnknownOperationException", op
 
 
+def test_stepfunctions_package_exports_and_handlers() -> None:
+    """api.stepfunctions is a package of private modules; its surface and handler table stay put."""
+    import inspect
+
+    import api.stepfunctions as sfn_api
+    from engine.runtime import Runtime
+    assert sorted(sfn_api.__all__) == ["StepFunctions", "handlers", "paginate", "parse_arn"]
+    table = sfn_api.handlers(Runtime())
+    assert len(table) == 37
+    for op, handler in table.items():
+        assert inspect.iscoroutinefunction(handler), op
+        assert handler.__name__ == "".join("_" + c.lower() if c.isupper() else c for c in op).lstrip("_"), op
+
+
 def test_unknown_target(http: httpx.Client) -> None:
     response = call(http, "NoSuchThing", b"{}")
     assert response.status_code == 400

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -83,8 +82,13 @@ class FlowService:
     """engine.flows.models provider for Prompt nodes nothing else answers."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
-    running: dict[str, Any] = field(default_factory=dict)
-    """StartFlowExecution ARN -> the anyio CancelScope of its run (StopFlowExecution cancels it)."""
+    runtime: Any = None
+    """The shared ``engine.runtime.Runtime``: async executions run in its task group."""
+
+
+INTERRUPTED = ("The flow execution was interrupted: the statesim server stopped while it ran. Flow executions "
+               "are not resumed after a restart; start it again.")
+"""Why a flow execution left Running by a server stop ended Failed (its flowFailureEvent, errors)."""
 
 
 def configure(app: Any, **settings: Any) -> FlowService:
@@ -112,9 +116,12 @@ def configure(app: Any, **settings: Any) -> FlowService:
         settings["store"] = FlowStore(region=getattr(arns, "region", "us-east-1"),
                                       account=getattr(arns, "account", "123456789012"),
                                       store=getattr(runtime, "store", None))
-    service = FlowService(mocks=dict(mocks or {}), **settings)
+    service = FlowService(mocks=dict(mocks or {}), runtime=runtime, **settings)
     if service.registry is None:
         service.registry = getattr(runtime, "registry", None)
+    # a stored Running execution that no task runs was cut off by a stop or a kill -9: flow runs
+    # keep their state in memory only, so it ends Failed (it is not resumed as ASL ones are)
+    service.store.end_interrupted(INTERRUPTED, runtime.is_running if runtime is not None else lambda _arn: False)
     app.state.flows = service
     return service
 
@@ -271,10 +278,9 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def reply(body: Mapping[str, Any], status: int = 200, background: BackgroundTask | None = None) -> Response:
+def reply(body: Mapping[str, Any], status: int = 200) -> Response:
     """A REST-JSON success response (datetimes rendered as ISO strings, None members dropped)."""
-    return JSONResponse(_clean(body), status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())},
-                        background=background)
+    return JSONResponse(_clean(body), status_code=status, headers={"x-amzn-RequestId": str(uuid.uuid4())})
 
 
 def _clean(value: Any) -> Any:

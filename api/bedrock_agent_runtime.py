@@ -7,6 +7,7 @@ this service and bedrock-agent on one catch-all route (see ``api.bedrock_agent.d
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -19,7 +20,6 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -216,60 +216,60 @@ def _normalise(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def start_flow_execution(call: Call) -> Response:
-    """StartFlowExecution: answers at once; the run continues as the response's background task."""
+    """StartFlowExecution: answers at once; the run goes on in the shared runtime's task group."""
     item = _single_input(call.body)
     name = call.body.get("flowExecutionName") or str(uuid.uuid4())
     if not _EXECUTION_NAME.match(name):
         raise RestError("ValidationException", f"1 validation error detected: Value '{name}' at 'flowExecutionName' "
                                                "failed to satisfy constraint: Member must satisfy regular expression "
                                                "pattern: [a-zA-Z0-9-]{1,36}")
-    flow, alias, version, definition = call.service.store.resolve(call.labels["flow"], call.labels["alias"])
+    service = call.service
+    flow, alias, version, definition = service.store.resolve(call.labels["flow"], call.labels["alias"])
     _check_start_input(definition, item)
     arn = f"{alias['arn']}/execution/{name}"
-    if call.service.store.get_execution(arn) is not None:
+    if service.store.get_execution(arn) is not None:
         raise RestError("ConflictException", f"An execution named {name} already exists for this alias.")
+    started = _now()
     record: Record = {"executionArn": arn, "flowAliasIdentifier": alias["arn"], "flowIdentifier": flow["arn"],
-                      "flowVersion": version, "startedAt": _now(), "createdAt": _now(), "status": "Running",
+                      "flowVersion": version, "startedAt": started, "createdAt": started, "status": "Running",
                       "definition": definition, "executionRoleArn": flow.get("executionRoleArn"),
                       "customerEncryptionKeyArn": flow.get("customerEncryptionKeyArn"), "errors": None}
-    call.service.store.put_execution(record)
-    run = FlowRun(parse(definition, name=str(flow["name"])), _env(call.service, flow, alias, arn), lambda e: None,
+    run = FlowRun(parse(definition, name=str(flow["name"])), _env(service, flow, alias, arn), lambda e: None,
                   trace=True)
-    scope = call.service.running[arn] = anyio.CancelScope()
-    return reply({"executionArn": arn}, background=BackgroundTask(_execute, call.service, record, run, item, scope))
+    service.runtime.spawn(arn, functools.partial(_execute, service, record, run, item))
+    service.store.put_execution(record, [{"flowInputEvent": {
+        "nodeName": item.get("nodeName"), "timestamp": started,
+        "fields": [{"name": "document", "content": item["content"]}]}}])
+    return reply({"executionArn": arn})
 
 
-async def _execute(service: FlowService, record: Record, run: FlowRun, item: Mapping[str, Any],
-                   scope: anyio.CancelScope) -> None:
-    """Run an async execution to its end (or until StopFlowExecution cancels ``scope``)."""
-    trace: list[Event] = []
-    run.emit = trace.append
-    failure: FlowFailure | None = None
-    try:
-        with scope:
-            failure = await _guarded(run, item, resume=False)
-    finally:
-        service.running.pop(record["executionArn"], None)
-    events = _close(record, trace, item, failure, run)
-    if scope.cancel_called:
-        record["status"] = "Aborted"
-    service.store.put_execution(record, events)
+async def _execute(service: FlowService, record: Record, run: FlowRun, item: Mapping[str, Any]) -> None:
+    """Run an async execution to its end; its events are stored as they happen.
+
+    StopFlowExecution records Aborted and cancels this task (``Runtime.cancel``); a server
+    shutdown cancels it too and leaves it Running, to be ended by the next start
+    (``FlowStore.end_interrupted``).
+    """
+    arn = record["executionArn"]
+    run.emit = lambda event: service.store.append_execution_events(arn, _normalise(execution_events([event])))
+    failure = await _guarded(run, item, resume=False)
+    current = service.store.get_execution(arn)
+    if current is None or current["status"] != "Running":  # stopped as it ended
+        return
+    service.store.put_execution(record, _close(record, failure, run))
 
 
-def _close(record: Record, trace: list[Event], item: Mapping[str, Any], failure: FlowFailure | None,
-           run: FlowRun) -> list[dict[str, Any]]:
-    """Finish ``record``; returns its ListFlowExecutionEvents items."""
-    started = record["startedAt"]
-    events = [{"flowInputEvent": {"nodeName": item.get("nodeName"), "timestamp": started,
-                                  "fields": [{"name": "document", "content": item["content"]}]}}]
-    events += _normalise(execution_events(trace))
+def _close(record: Record, failure: FlowFailure | None, run: FlowRun) -> list[dict[str, Any]]:
+    """Finish ``record``; returns its closing ListFlowExecutionEvents items."""
+    events: list[dict[str, Any]] = []
     ended = _now()
     if failure is not None:
         if failure.node:
             events.append({"nodeFailureEvent": {"nodeName": failure.node, "timestamp": ended,
                                                 "errorCode": _NODE_ERRORS.get(failure.code, "INTERNAL_SERVER"),
                                                 "errorMessage": failure.message}})
-        code = "NODE_EXECUTION_FAILED" if failure.node else "VALIDATION"
+        code = "NODE_EXECUTION_FAILED" if failure.node else \
+            "INTERNAL_SERVER" if failure.code == "internalServerException" else "VALIDATION"
         events.append({"flowFailureEvent": {"timestamp": ended, "errorCode": code, "errorMessage": failure.message}})
         record["errors"] = [{"message": failure.message, "nodeName": failure.node}]
     record.update(endedAt=ended, status="Failed" if failure or run.waiting else "Succeeded")
@@ -321,11 +321,10 @@ async def list_flow_execution_events(call: Call) -> Response:
 
 async def stop_flow_execution(call: Call) -> Response:
     record = _execution(call)
-    scope = call.service.running.get(record["executionArn"])
-    if record["status"] == "Running" and scope is not None:
-        scope.cancel()
+    if record["status"] == "Running":
         record.update(status="Aborted", endedAt=_now())
         call.service.store.put_execution(record)
+        call.service.runtime.cancel(record["executionArn"])
     return reply({"executionArn": record["executionArn"], "status": record["status"]})
 
 

@@ -12,7 +12,7 @@ import logging
 import secrets
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -319,6 +319,37 @@ class Runtime:
 
     def is_running(self, execution_arn: str) -> bool:
         return execution_arn in self._running
+
+    def spawn(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` as one more execution task under ``key`` (Flows' async executions).
+
+        ``cancel(key)`` stops it; ``is_running(key)`` is True until it ends. Its outcome is
+        the caller's to record, and so is a server shutdown (the task is cancelled too).
+        """
+        if self._group is None:
+            raise RuntimeError("the runtime is not running (use `async with runtime.running()`)")
+        run = _Running(key)
+        self._running[key] = run
+        self._group.start_soon(self._work, run, work)
+
+    async def _work(self, run: _Running, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            with run.scope:
+                await work()
+        except Exception:  # a bug must not stop the other executions
+            log.exception("execution %s crashed", run.arn)
+        finally:
+            self._running.pop(run.arn, None)
+            run.done.set()
+
+    def cancel(self, key: str) -> bool:
+        """Cancel the task ``spawn`` started under ``key``; False when none is running."""
+        run = self._running.get(key)
+        if run is None:
+            return False
+        run.stopped = True
+        run.scope.cancel()
+        return True
 
     # ---- executions ------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import copy
 import re
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -94,6 +94,7 @@ class FlowStore:
     tokens: dict[tuple[str, str], tuple[Any, Record]] = field(default_factory=dict)
     executions: dict[str, Record] = field(default_factory=dict)
     execution_events: dict[str, list[Record]] = field(default_factory=dict)
+    _event_counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.store is None:
@@ -422,15 +423,43 @@ class FlowStore:
     def put_execution(self, record: Record, events: list[Record] | None = None) -> None:
         """Insert or replace an execution record; ``events`` (ListFlowExecutionEvents items) are appended."""
         self.executions[record["executionArn"]] = record
+        if self.store is not None:
+            self.store.put(EXECUTION_KIND, record["executionArn"], to_json(record), parent=record["flowIdentifier"])
         if events:
-            self.execution_events.setdefault(record["executionArn"], []).extend(events)
-        if self.store is None:
+            self.append_execution_events(record["executionArn"], events)
+
+    def append_execution_events(self, arn: str, events: list[Record]) -> None:
+        """Add ListFlowExecutionEvents items to an execution, as they happen."""
+        if not events:
             return
-        self.store.put(EXECUTION_KIND, record["executionArn"], to_json(record), parent=record["flowIdentifier"])
-        if events:
-            start = len(self.store.events(record["executionArn"]))
-            self.store.append_events(record["executionArn"], [
-                {"id": start + n + 1, "event": to_json(e)} for n, e in enumerate(events)])
+        if self.store is None:
+            self.execution_events.setdefault(arn, []).extend(events)
+            return
+        start = self._event_counts.get(arn)
+        if start is None:
+            start = len(self.store.events(arn))
+        self.store.append_events(arn, [{"id": start + n + 1, "event": to_json(e)} for n, e in enumerate(events)])
+        self._event_counts[arn] = start + len(events)
+
+    def end_interrupted(self, message: str, running: Callable[[str], bool]) -> list[str]:
+        """Fail every stored Running execution no task runs (the server stopped under it).
+
+        Each gets a ``flowFailureEvent`` (INTERNAL_SERVER, ``message``), status Failed and
+        ``errors``; returns their ARNs.
+        """
+        if self.store is None:
+            return []
+        ended: list[str] = []
+        for stored in self.store.list(EXECUTION_KIND):
+            record = from_json(stored)
+            if record.get("status") != "Running" or running(record["executionArn"]):
+                continue
+            moment = now()
+            record.update(status="Failed", endedAt=moment, errors=[{"message": message}])
+            self.put_execution(record, [{"flowFailureEvent": {"timestamp": moment, "errorCode": "INTERNAL_SERVER",
+                                                              "errorMessage": message}}])
+            ended.append(record["executionArn"])
+        return ended
 
     def get_execution(self, arn: str) -> Record | None:
         if self.store is None:

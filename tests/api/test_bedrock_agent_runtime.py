@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from botocore.eventstream import EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
@@ -265,3 +267,49 @@ def test_events_stream_as_the_flow_runs(agent: Any, runtime: Any, service: FlowS
         arrivals.append((next(iter(event)), time.monotonic()))
     assert [kind for kind, _ in arrivals] == ["flowOutputEvent", "flowOutputEvent", "flowCompletionEvent"]
     assert arrivals[1][1] - arrivals[0][1] > 0.3
+
+
+def test_async_execution_runs_in_the_shared_runtime_and_stops_through_it(
+        agent: Any, runtime: Any, service: FlowService, server: Server) -> None:
+    model = f"test.slow-{uuid.uuid4().hex[:8]}"
+    entered, cancelled = threading.Event(), threading.Event()
+
+    async def slow_model(payload: Any) -> Any:
+        entered.set()
+        try:
+            await anyio.sleep(30)
+        except anyio.get_cancelled_exc_class():
+            cancelled.set()
+            raise
+        return {}
+
+    server.runtime.registry.register(model, slow_model)
+    definition = {"nodes": [inp(), prompt("P", "Q: {{q}}", [io("q")], model=model), out()],
+                  "connections": [data("In", "document", "P", "q"), data("P", "modelCompletion", "Out", "document")]}
+    flow = _prepared(agent, service, definition)
+    ids = {"flowIdentifier": flow["id"], "flowAliasIdentifier": "TSTALIASID"}
+    arn = runtime.start_flow_execution(**ids, inputs=[
+        {"content": {"document": "q"}, "nodeName": "In", "nodeOutputName": "document"}])["executionArn"]
+    assert entered.wait(5)
+    assert server.runtime.is_running(arn)  # one task of the runtime's task group, like an ASL execution
+    # events are stored as the flow runs, not at its end
+    node_events = runtime.list_flow_execution_events(**ids, executionIdentifier=arn, eventType="Node")
+    assert [(next(iter(e)), next(iter(e.values()))["nodeName"]) for e in node_events["flowExecutionEvents"]] == [
+        ("nodeOutputEvent", "In"), ("nodeInputEvent", "P")]
+    stopped = runtime.stop_flow_execution(**ids, executionIdentifier=arn)
+    assert stopped == {"executionArn": arn, "status": "Aborted", "ResponseMetadata": stopped["ResponseMetadata"]}
+    assert cancelled.wait(5)  # Runtime.cancel reached the node's call-out
+    _until(lambda: not server.runtime.is_running(arn))
+    got = runtime.get_flow_execution(**ids, executionIdentifier=arn)
+    assert got["status"] == "Aborted" and got["endedAt"] >= got["startedAt"]
+    flow_events = runtime.list_flow_execution_events(**ids, executionIdentifier=arn, eventType="Flow")
+    assert [next(iter(e)) for e in flow_events["flowExecutionEvents"]] == ["flowInputEvent"]
+    # stopping again changes nothing
+    assert runtime.stop_flow_execution(**ids, executionIdentifier=arn)["status"] == "Aborted"
+
+
+def _until(check: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met"
+        time.sleep(0.01)

@@ -256,14 +256,16 @@ async def with_timeout(clock: Clock, seconds: float, work: Callable[[], Awaitabl
     result: T | None = None
 
     async with unwrap_group(), anyio.create_task_group() as group:
-        async def watchdog() -> None:
-            nonlocal timed_out
-            await clock.sleep(seconds)
-            timed_out = True
+        async def run_work() -> None:
+            nonlocal result
+            result = await work()
             group.cancel_scope.cancel()
 
-        group.start_soon(watchdog)
-        result = await work()
+        group.start_soon(run_work)
+        # The deadline is set before the work starts (AWS counts from the execution's start), so a
+        # Wait exactly as long as TimeoutSeconds times out.
+        await clock.sleep(seconds)
+        timed_out = True
         group.cancel_scope.cancel()
     return timed_out, (None if timed_out else result)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.bedrock_agent import configure, settings_from_args
+    from api.server import listen
     from engine.clock import Clock, ScaledClock, SystemClock
     from engine.arns import Arns
     from engine.runtime import Runtime
@@ -88,13 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
                       registry=_tasks(args.tasks), arns=Arns(region=args.region, account=args.account))
     runtime.integrations.configure(lambda_endpoint=args.lambda_endpoint, aws_endpoint=args.aws_endpoint,
                                    s3_dir=getattr(args, "s3_dir", None))
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit TCP_NODELAY: without it, uvicorn's separate header and body
-    # writes meet the client's delayed ACK and every call costs ~40 ms.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((args.host, args.port))
-    sock.listen(2048)  # connections queue from now on, so the printed endpoint never refuses one
+    sock = listen(args.host, args.port)  # TCP_NODELAY, and listening before the endpoint is printed
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     data = "in memory (nothing is kept)" if args.in_memory else str(Path(args.data_dir).resolve())

@@ -1,19 +1,20 @@
-"""The statesim pytest plugin (engine.testing): fixtures, the entry point, the clocks."""
+"""The statesim pytest plugin (api.testing): fixtures, the entry point, the server's socket."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
 
-import anyio
 import pytest
 
+from api.testing import Engine, StatesimServer
+from engine.clock import SkippingClock
 from engine.tasks.mocks import MockConfig
 from engine.tasks.registry import TaskRegistry
-from engine.testing import AcceleratedClock, Engine, SkippingClock, StatesimServer
 
 DATA = Path(__file__).parent / "engine" / "tasks" / "data"
 
@@ -76,37 +77,16 @@ def test_plugin_is_registered_by_the_entry_point(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+    plugins = {point.name: point.value for point in entry_points(group="pytest11")}
+    assert plugins["statesim"] == "api.testing"
 
 
-def test_skipping_clock_wakes_sleepers_in_order_and_holds_during_tasks() -> None:
-    clock = SkippingClock()
-    woke: list[tuple[str, float]] = []
-
-    async def sleeper(name: str, seconds: float) -> None:
-        await clock.sleep(seconds)
-        woke.append((name, round(clock.skipped)))
-
-    async def main() -> None:
-        async with anyio.create_task_group() as group:
-            group.start_soon(sleeper, "long", 7200)
-            group.start_soon(sleeper, "short", 3600)
-        with clock.hold():
-            with anyio.move_on_after(0.05):
-                await clock.sleep(600)
-        assert round(clock.skipped) == 7200  # nothing skipped while held
-
-    started = time.monotonic()
-    anyio.run(main)
-    assert woke == [("short", 3600), ("long", 7200)]
-    assert time.monotonic() - started < 1
-
-
-def test_accelerated_clock() -> None:
-    clock = AcceleratedClock(1000)
-    before = clock.now()
-
-    async def main() -> Any:
-        await clock.sleep(100)
-
-    anyio.run(main)
-    assert (clock.now() - before).total_seconds() >= 100
+def test_server_socket_sets_tcp_nodelay(statesim_server: StatesimServer) -> None:
+    # Without TCP_NODELAY every boto3 call waits ~40 ms on the client's delayed ACK.
+    assert statesim_server._sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    sfn = statesim_server.client("stepfunctions")
+    sfn.list_activities()
+    started = time.perf_counter()
+    for _ in range(10):
+        sfn.list_activities()
+    assert (time.perf_counter() - started) / 10 < 0.03

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from engine.testing import StatesimServer
+from api.testing import StatesimServer
 from engine.tasks.registry import TaskRegistry
 from tests.conftest import ROOT
 

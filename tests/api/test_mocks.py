@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from engine.clock import ScaledClock
-from engine.testing import SkippingClock
+from engine.clock import ScaledClock, SkippingClock
 from engine.runtime import Runtime
 from engine.store import MemoryStore
 from engine.tasks.mocks import MockConfig

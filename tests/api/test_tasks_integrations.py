@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from engine.runtime import Runtime
 from engine.store import MemoryStore
-from engine.testing import SkippingClock
+from engine.clock import SkippingClock
 from tests.api.conftest import ROLE, Server, make_client, wait_for
 from tests.api.test_tasks_lambda import ThreadServer
 

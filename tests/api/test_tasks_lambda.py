@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from engine.testing import AcceleratedClock
+from engine.clock import ScaledClock
 from engine.runtime import Runtime
 from engine.store import MemoryStore
 from engine.tasks.registry import TaskFailure, TaskRegistry
@@ -103,7 +103,7 @@ def lambda_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def sfn(lambda_endpoint: str) -> Iterator[Any]:
-    runtime = Runtime(MemoryStore(), clock=AcceleratedClock(50), registry=registry, activity_poll_seconds=0.5)
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(1 / 50), registry=registry, activity_poll_seconds=0.5)
     runtime.integrations.lambda_endpoint = lambda_endpoint
     with Server(runtime) as server:
         yield make_client(server.endpoint)
@@ -197,7 +197,7 @@ def test_timeout(sfn: Any) -> None:
 
 
 def test_heartbeat_keeps_a_long_task_alive_and_missing_heartbeats_time_out(sfn: Any) -> None:
-    # AcceleratedClock(50): a 20 s heartbeat is 0.4 s of real time, a beat every 5 s is one per 0.1 s.
+    # ScaledClock(1 / 50): a 20 s heartbeat is 0.4 s of real time, a beat every 5 s is one per 0.1 s.
     kept, _ = run(sfn, task(INVOKE, Parameters={"FunctionName": "slow", "Payload": {"seconds": 1, "beats": 5}},
                             HeartbeatSeconds=20, TimeoutSeconds=600, OutputPath="$.Payload"))
     assert json.loads(kept["output"]) == "done"
@@ -274,7 +274,7 @@ def _wait_for_event(sfn: Any, arn: str, kind: str) -> dict[str, Any]:
 
 def test_callback_heartbeats_keep_the_task_alive_and_silence_times_out(sfn: Any) -> None:
     import uuid
-    # AcceleratedClock(50): HeartbeatSeconds 25 is half a second of real time.
+    # ScaledClock(1 / 50): HeartbeatSeconds 25 is half a second of real time.
     definition = task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", HeartbeatSeconds=25, TimeoutSeconds=3600,
                       Parameters={"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}})
     machine = sfn.create_state_machine(name="hb-" + uuid.uuid4().hex[:8], definition=json.dumps(definition),

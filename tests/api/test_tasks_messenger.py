@@ -13,7 +13,7 @@ import pytest
 from engine.runtime import Runtime
 from engine.store import MemoryStore
 from engine.tasks.registry import TaskRegistry
-from engine.testing import AcceleratedClock
+from engine.clock import ScaledClock
 from tests.api.conftest import Server, make_client
 from tests.conftest import SHARED
 
@@ -58,7 +58,7 @@ def messenger() -> Messenger:
 @pytest.fixture
 def sfn(messenger: Messenger) -> Iterator[Any]:
     # The pump waits 10 s between scans; 200x time makes that 50 ms.
-    with Server(Runtime(MemoryStore(), clock=AcceleratedClock(200), registry=messenger.registry)) as server:
+    with Server(Runtime(MemoryStore(), clock=ScaledClock(1 / 200), registry=messenger.registry)) as server:
         yield make_client(server.endpoint)
 
 

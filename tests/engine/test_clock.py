@@ -1,16 +1,18 @@
-"""Clock implementations: ManualClock wakes sleepers in order, ScaledClock skips time."""
+"""Clock implementations: ManualClock wakes sleepers in order, ScaledClock scales or skips time, SkippingClock skips it."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import anyio
 import anyio.lowlevel
+import pytest
 
-from engine.clock import Clock, ManualClock, ScaledClock, SystemClock
+from engine.clock import Clock, ManualClock, ScaledClock, SkippingClock, SystemClock
 
 
 def test_implementations_match_protocol() -> None:
-    for clock in (SystemClock(), ScaledClock(0), ManualClock()):
+    for clock in (SystemClock(), ScaledClock(0), ScaledClock(0.5), SkippingClock(), ManualClock()):
         assert isinstance(clock, Clock)
 
 
@@ -96,8 +98,8 @@ async def test_scaled_clock_earlier_in_scaled_time_fires_first() -> None:
 
     with anyio.fail_after(2):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(sleeper, "ten", 10, 0)  # due at 0.10 s real, 10 s unscaled
-            tg.start_soon(sleeper, "nine", 9, 0.08)  # due at 0.17 s real, 9.08 s unscaled
+            tg.start_soon(sleeper, "ten", 10, 0)  # due at 0.10 s real, 10 s scaled
+            tg.start_soon(sleeper, "nine", 9, 0.08)  # due at 0.17 s real, 17 s scaled
     assert woke == ["ten", "nine"]
 
 
@@ -134,3 +136,55 @@ async def test_scaled_clock_zero_parallel_waits_end_in_unscaled_order() -> None:
     exits = [(e["stateExitedEventDetails"]["name"], round((e["timestamp"] - start).total_seconds()))
              for e in result.history if e["type"] == "WaitStateExited"]
     assert exits == [("Five", 5), ("Ten", 10)]
+
+
+async def test_scaled_clock_keeps_one_timeline_for_concurrent_sleepers() -> None:
+    # Each sleeper wakes at its own deadline however many others sleep alongside: a 0.5 s
+    # chain of short sleeps does not push the clock past a long sleeper's deadline.
+    clock = ScaledClock(1 / 1000)
+    start = clock.now()
+    woke: dict[str, float] = {}
+
+    async def chain() -> None:
+        for _ in range(50):
+            await clock.sleep(10)
+        woke["chain"] = (clock.now() - start).total_seconds()
+
+    async def long() -> None:
+        await clock.sleep(250)
+        woke["long"] = (clock.now() - start).total_seconds()
+
+    with anyio.fail_after(2):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(chain)
+            tg.start_soon(long)
+    assert 250 <= woke["long"] < 300
+    assert 500 <= woke["chain"] < 600
+
+
+def test_scaled_clock_rejects_a_negative_scale() -> None:
+    with pytest.raises(ValueError):
+        ScaledClock(-1)
+
+
+def test_skipping_clock_wakes_sleepers_in_order_and_holds_during_tasks() -> None:
+    clock = SkippingClock()
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, round(clock.skipped)))
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(sleeper, "long", 7200)
+            group.start_soon(sleeper, "short", 3600)
+        with clock.hold():
+            with anyio.move_on_after(0.05):
+                await clock.sleep(600)
+        assert round(clock.skipped) == 7200  # nothing skipped while held
+
+    started = time.monotonic()
+    anyio.run(main)
+    assert woke == [("short", 3600), ("long", 7200)]
+    assert time.monotonic() - started < 1

@@ -1,142 +1,25 @@
-"""statesim as a unit-test fixture: the pytest plugin (entry point ``pytest11: statesim``) and its clocks.
+"""statesim as a unit-test fixture: the pytest plugin (entry point ``pytest11: statesim``).
 
 Fixtures: ``statesim_registry`` (a fresh TaskRegistry), ``statesim_engine`` (in-process runs),
 ``statesim_server`` (the real HTTP server on an ephemeral port, ``.endpoint_url``,
 ``.client("stepfunctions")``), ``statesim_mock_config`` (SFN_MOCK_CONFIG, override to supply one).
-``SkippingClock`` makes Wait states and Retry intervals finish at once (time jumps to the
-earliest sleeper's deadline) but never while a Task runs, so task timeouts, heartbeats and
-callbacks stay real. ``AcceleratedClock`` runs all time uniformly faster. The server is the one
-place this module imports ``api`` (lazily, inside the fixture), so the engine never needs it.
+Both run on ``engine.clock.SkippingClock``: Wait states and Retry intervals finish at once, but
+never while a Task runs, so task timeouts, heartbeats and callbacks stay real.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import anyio
-import anyio.lowlevel
 
+from engine.clock import SkippingClock
 from engine.tasks.builtin import with_builtins
 from engine.tasks.mocks import MockConfig, mocked
-from engine.tasks.registry import TaskRegistry, held
-
-_HOLD_DEPTH: ContextVar[int] = ContextVar("statesim_hold_depth", default=0)
-
-
-class SkippingClock:
-    """Real time, except that when no Task is running the earliest sleeper jumps time to its deadline."""
-
-    def __init__(self, tick: float = 0.002) -> None:
-        self.tick = tick
-        self._offset = 0.0
-        self._holds = 0
-        self._sleepers: list[tuple[datetime, int]] = []
-        self._gone: set[int] = set()
-        self._events: dict[int, anyio.Event] = {}
-        self._seq = itertools.count()
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
-
-    @property
-    def skipped(self) -> float:
-        """Seconds of clock time skipped so far."""
-        return self._offset
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """No skipping inside (a Task is running: its timeouts and heartbeats follow real time).
-
-        Re-entrant per task: nested holds of one task count once, so :meth:`release` undoes it.
-        """
-        depth = _HOLD_DEPTH.get()
-        token = _HOLD_DEPTH.set(depth + 1)
-        if depth == 0:
-            self._holds += 1
-        try:
-            yield
-        finally:
-            _HOLD_DEPTH.reset(token)
-            if depth == 0:
-                self._holds -= 1
-
-    @contextmanager
-    def release(self) -> Iterator[None]:
-        """Undo this task's hold inside (a task waiting for a nested execution lets that one skip time)."""
-        if _HOLD_DEPTH.get() == 0:
-            yield
-            return
-        token = _HOLD_DEPTH.set(0)
-        self._holds -= 1
-        try:
-            yield
-        finally:
-            self._holds += 1
-            _HOLD_DEPTH.reset(token)
-
-    def _earliest(self) -> tuple[datetime, int] | None:
-        while self._sleepers and self._sleepers[0][1] in self._gone:
-            self._gone.discard(heapq.heappop(self._sleepers)[1])
-        return self._sleepers[0] if self._sleepers else None
-
-    def _wake_earliest(self) -> None:
-        """Let the (new) earliest sleeper take over polling."""
-        earliest = self._earliest()
-        if earliest is not None:
-            self._events[earliest[1]].set()
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await anyio.lowlevel.checkpoint()
-            return
-        key = (self.now() + timedelta(seconds=seconds), next(self._seq))
-        heapq.heappush(self._sleepers, key)
-        self._events[key[1]] = anyio.Event()
-        try:
-            while True:
-                remaining = (key[0] - self.now()).total_seconds()
-                if remaining <= 0:
-                    return
-                if self._earliest() != key:
-                    # Only the earliest sleeper polls; the others sleep until woken or due in real time.
-                    with anyio.move_on_after(remaining):
-                        await self._events[key[1]].wait()
-                    self._events[key[1]] = anyio.Event()
-                    continue
-                # A tick of real time first: tasks started alongside get to register their sleeps.
-                await anyio.sleep(self.tick)
-                remaining = (key[0] - self.now()).total_seconds()
-                if remaining > 0 and self._holds == 0 and self._earliest() == key:
-                    self._offset += remaining
-                    return
-        finally:
-            self._gone.add(key[1])
-            del self._events[key[1]]
-            self._wake_earliest()
-
-
-class AcceleratedClock:
-    """All time runs ``speed`` times faster (coherent for any number of concurrent sleepers)."""
-
-    def __init__(self, speed: float = 50.0) -> None:
-        self.speed = speed
-        self._start = datetime.now(timezone.utc)
-        self._mono = time.monotonic()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=(time.monotonic() - self._mono) * self.speed)
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(max(0.0, seconds) / self.speed)
-
+from engine.tasks.registry import TaskRegistry
 
 
 # ---- the fixtures' objects -------------------------------------------------------------------
@@ -171,18 +54,16 @@ class StatesimServer:
 
     def __init__(self, registry: TaskRegistry | None = None, *, clock: Any = None,
                  mock_config: MockConfig | None = None, **runtime_options: Any) -> None:
-        import socket
-
         import uvicorn
 
         from api.app import create_app
+        from api.server import listen
         from engine.runtime import Runtime
         from engine.store import MemoryStore
         self.runtime = Runtime(MemoryStore(), clock=clock or SkippingClock(), registry=registry,
                                mock_config=mock_config, **runtime_options)
         self.registry = self.runtime.registry
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock = listen("127.0.0.1", 0)
         self.endpoint_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._server = uvicorn.Server(uvicorn.Config(create_app(self.runtime), log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
@@ -258,4 +139,4 @@ if pytest is not None:
             yield server
 
 
-__all__ = ["AcceleratedClock", "Engine", "SkippingClock", "StatesimServer", "held"]
+__all__ = ["Engine", "StatesimServer"]

@@ -58,6 +58,20 @@ ConflictException = _error("ConflictException")
 TooManyTags = _error("TooManyTags")
 TaskDoesNotExist = _error("TaskDoesNotExist")
 TaskTimedOut = _error("TaskTimedOut")
+StateMachineDeleting = _error("StateMachineDeleting")
+StateMachineLimitExceeded = _error("StateMachineLimitExceeded")
+ActivityLimitExceeded = _error("ActivityLimitExceeded")
+ActivityWorkerLimitExceeded = _error("ActivityWorkerLimitExceeded")
+ExecutionLimitExceeded = _error("ExecutionLimitExceeded")
+InvalidEncryptionConfiguration = _error("InvalidEncryptionConfiguration")
+InvalidTracingConfiguration = _error("InvalidTracingConfiguration")
+
+
+class ServiceQuotaExceededException(AwsError):
+    """AWS answers this one with HTTP 402 (the botocore model's httpStatusCode)."""
+
+    code = "ServiceQuotaExceededException"
+    status = 402
 
 
 def invalid_arn(arn: str) -> AwsError:

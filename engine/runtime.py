@@ -25,6 +25,7 @@ import anyio.abc
 from engine.arns import Arns
 from engine.clock import Clock, SystemClock
 from engine.errors import NotFound, StatesimError
+from engine.quotas import Quotas
 from engine.store.base import Record, Store
 from engine.store.memory import MemoryStore
 from engine.tasks import mocks
@@ -264,8 +265,10 @@ class Runtime:
     def __init__(self, store: Store | None = None, *, clock: Clock | None = None,
                  registry: TaskRegistry | None = None, arns: Arns | None = None,
                  activity_poll_seconds: float = ACTIVITY_POLL_SECONDS,
-                 mock_config: mocks.MockConfig | None = None) -> None:
+                 mock_config: mocks.MockConfig | None = None, quotas: Quotas | None = None) -> None:
         self.store: Store = store if store is not None else MemoryStore()
+        self.quotas = quotas or Quotas()
+        """AWS's account quotas the API enforces (engine.quotas); lower them to test the limits."""
         self.mock_config = mock_config
         """Step Functions Local's MockConfigFile; a record's ``testCase`` selects one of its cases."""
         self.clock: Clock = clock or SystemClock()
@@ -319,6 +322,10 @@ class Runtime:
 
     def is_running(self, execution_arn: str) -> bool:
         return execution_arn in self._running
+
+    def open_executions(self) -> int:
+        """How many STANDARD executions are running now (the ExecutionLimitExceeded quota counts them)."""
+        return sum(1 for key in self._running if ":execution:" in key)
 
     def spawn(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` as one more execution task under ``key`` (Flows' async executions).

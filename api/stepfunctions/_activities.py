@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import json
 
-from api.errors import InvalidOutput, InvalidToken
-from api.stepfunctions._base import Params, Result, check_name, paginate, parse_arn
+from api.errors import (
+    ActivityAlreadyExists,
+    ActivityLimitExceeded,
+    ActivityWorkerLimitExceeded,
+    InvalidOutput,
+    InvalidToken,
+)
+from api.stepfunctions._base import Params, Result, check_name, encryption_config, paginate, parse_arn
 from api.stepfunctions._tags import Tags
 from engine.store.base import Record
 
@@ -17,13 +23,20 @@ class Activities(Tags):
     async def create_activity(self, p: Params) -> Result:
         check_name(p["name"])
         self._check_tags(p.get("tags", []))
+        encryption = encryption_config(p.get("encryptionConfiguration"))
         arn = self.arns.activity(p["name"])
         existing = self.store.get("activity", arn)
         if existing is not None:
+            if _key_of(existing.get("encryptionConfiguration")) != _key_of(encryption):
+                raise ActivityAlreadyExists(f"Activity Already Exists: '{arn}'")
             return {"activityArn": arn, "creationDate": existing["creationDate"]}
+        if len(self.store.list("activity")) >= self.rt.quotas.activities:
+            raise ActivityLimitExceeded(
+                "The maximum number of activities has been reached. Existing activities must be deleted before "
+                "a new activity can be created.")
         record: Record = {"activityArn": arn, "name": p["name"], "creationDate": self.now()}
-        if p.get("encryptionConfiguration"):
-            record["encryptionConfiguration"] = p["encryptionConfiguration"]
+        if encryption:
+            record["encryptionConfiguration"] = encryption
         self.store.put("activity", arn, record)
         self._put_tags(arn, p.get("tags", []))
         return {"activityArn": arn, "creationDate": record["creationDate"]}
@@ -43,8 +56,18 @@ class Activities(Tags):
         return paginate(items, p, "activities", "activities")
 
     async def get_activity_task(self, p: Params) -> Result:
-        self._activity(p["activityArn"])
-        got = await self.rt.get_activity_task(p["activityArn"], p.get("workerName"))
+        arn = p["activityArn"]
+        self._activity(arn)
+        if self._pollers.get(arn, 0) >= self.rt.quotas.pollers_per_activity:
+            raise ActivityWorkerLimitExceeded(
+                "The maximum number of workers concurrently polling for activity tasks has been reached.")
+        self._pollers[arn] = self._pollers.get(arn, 0) + 1
+        try:
+            got = await self.rt.get_activity_task(arn, p.get("workerName"))
+        finally:
+            self._pollers[arn] -= 1
+            if not self._pollers[arn]:
+                del self._pollers[arn]
         if got is None:
             return {}
         token, text = got
@@ -75,3 +98,8 @@ class Activities(Tags):
         self._check_token(p["taskToken"])
         await self.rt.send_heartbeat(p["taskToken"])
         return {}
+
+
+def _key_of(config: Params | None) -> Params:
+    """An encryptionConfiguration compared as AWS does: none is the AWS owned key."""
+    return dict(config) if config else {"type": "AWS_OWNED_KEY"}

@@ -7,7 +7,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from api.errors import AwsError, InvalidArn, InvalidDefinitionError, InvalidToken, invalid_name, wrong_resource_type
+from api.errors import (
+    AwsError,
+    InvalidArn,
+    InvalidDefinitionError,
+    InvalidEncryptionConfiguration,
+    InvalidToken,
+    InvalidTracingConfiguration,
+    StateMachineDeleting,
+    invalid_name,
+    wrong_resource_type,
+)
 from engine import arns
 from engine.errors import InvalidDefinition, NotFound
 from engine.runtime import Runtime, epoch
@@ -21,6 +31,7 @@ DEFAULT_PAGE = 100
 REDRIVE_DAYS = 14
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
+DEFAULT_KEY_REUSE_SECONDS = 300
 
 
 def parse_arn(text: str, *kinds: str) -> arns.Arn:
@@ -92,6 +103,37 @@ def logging_config(config: Params | None) -> Params:
     return config
 
 
+def encryption_config(config: Params | None) -> Params | None:
+    """The encryptionConfiguration to keep, or AWS's InvalidEncryptionConfiguration.
+
+    statesim has no KMS: a customer managed key is accepted and echoed as given, never used.
+    """
+    if config is None:
+        return None
+    config = dict(config)
+    if config.get("type") == "CUSTOMER_MANAGED_KMS_KEY":
+        if not config.get("kmsKeyId"):
+            raise InvalidEncryptionConfiguration(
+                "Invalid Encryption Configuration: kmsKeyId must be specified when the encryption type is "
+                "CUSTOMER_MANAGED_KMS_KEY")
+        period = config.setdefault("kmsDataKeyReusePeriodSeconds", DEFAULT_KEY_REUSE_SECONDS)
+        if not isinstance(period, int) or not 60 <= period <= 900:
+            raise InvalidEncryptionConfiguration(
+                "Invalid Encryption Configuration: kmsDataKeyReusePeriodSeconds must be between 60 and 900")
+    return config
+
+
+def tracing_config(config: Any) -> Params:
+    """The stored tracingConfiguration; AWS's InvalidTracingConfiguration for anything but {enabled: bool}."""
+    if config is None:
+        return dict(DEFAULT_TRACING)
+    if not isinstance(config, dict) or set(config) - {"enabled"} or \
+            not isinstance(config.get("enabled", False), bool):
+        raise InvalidTracingConfiguration(
+            "Your tracingConfiguration key does not match, or enabled has not been set to true or false.")
+    return {"enabled": config.get("enabled", False)}
+
+
 def strip(record: Mapping[str, Any], *drop: str) -> Result:
     return {k: v for k, v in record.items() if k not in drop and v is not None}
 
@@ -103,14 +145,47 @@ class Service:
         self.rt = runtime
         self.store = runtime.store
         self.arns = runtime.arns
+        self._sync_runs: dict[str, int] = {}
+        """StartSyncExecution calls in flight per state machine ARN."""
+        self._pollers: dict[str, int] = {}
+        """GetActivityTask calls waiting per activity ARN."""
 
     def now(self) -> float:
         return epoch(self.rt.clock.now())
 
+    # ---- deletion of a state machine with running executions -------------------------------
+
+    def _busy(self, machine_arn: str) -> bool:
+        """True while an execution of the machine runs (AWS keeps it DELETING until then)."""
+        if self._sync_runs.get(machine_arn):
+            return True
+        return any(e.get("status") == "RUNNING" for e in self.store.list("execution", parent=machine_arn))
+
+    def _remove_machine(self, arn: str) -> None:
+        for kind in ("version", "alias"):
+            for record in self.store.list(kind, parent=arn):
+                key = record.get("stateMachineVersionArn") or record["stateMachineAliasArn"]
+                self.store.delete(kind, key)
+                self.store.delete("tags", key)
+        self.store.delete("state_machine", arn)
+        self.store.delete("tags", arn)
+
+    def _settled(self, record: Record | None) -> Record | None:
+        """The machine record, or None once a DELETING machine's last execution has ended (then it goes)."""
+        if record is not None and record.get("status") == "DELETING" and not self._busy(record["stateMachineArn"]):
+            self._remove_machine(record["stateMachineArn"])
+            return None
+        return record
+
+    @staticmethod
+    def _not_deleting(machine: Record) -> None:
+        if machine.get("status") == "DELETING":
+            raise StateMachineDeleting(f"State Machine Is Being Deleted: '{machine['stateMachineArn']}'")
+
     # ---- lookups ------------------------------------------------------------------------
 
     def _machine(self, arn: str) -> Record:
-        record = self.store.get("state_machine", arn)
+        record = self._settled(self.store.get("state_machine", arn))
         if record is None:
             raise NotFound("state_machine", arn)
         return record
@@ -121,7 +196,7 @@ class Service:
         base, qualifier = arns.machine_of(parsed)
         if len(parsed.parts) > 2:
             raise InvalidArn(f"Invalid Arn: '{text}'")
-        machine = self.store.get("state_machine", base)
+        machine = self._settled(self.store.get("state_machine", base))
         if qualifier is None:
             if machine is None:
                 raise NotFound("state_machine", text)

@@ -7,6 +7,7 @@ import uuid
 
 from api.errors import (
     AwsError,
+    ExecutionLimitExceeded,
     ExecutionNotRedrivable,
     ResourceNotFound,
     StateMachineTypeNotSupported,
@@ -36,6 +37,7 @@ class Executions(Service):
     def _target(self, text: str) -> tuple[Record, Record, Record | None, Record | None]:
         """(machine, the revision that runs, version, alias) for StartExecution's ARN (``#TestCase`` ignored)."""
         machine, version, alias = self._qualified(split_test_case(text)[0])
+        self._not_deleting(machine)
         if alias is not None:
             routes = alias["routingConfiguration"]
             chosen = random.choices(routes, weights=[r["weight"] for r in routes])[0]
@@ -83,6 +85,7 @@ class Executions(Service):
                     existing.get("stateMachineVersionArn") == record.get("stateMachineVersionArn"):
                 return {"executionArn": arn, "startDate": existing["startDate"]}
             raise AwsError(f"Execution Already Exists: '{arn}'", code="ExecutionAlreadyExists")
+        self._execution_quota()
         record["executionArn"] = arn
         self.rt.start(record, revision["definition"])
         return {"executionArn": arn, "startDate": record["startDate"]}
@@ -94,7 +97,14 @@ class Executions(Service):
         record = self._new_record(p, machine, revision, version, alias)
         record["executionArn"] = self.arns.express_execution(machine["name"], record["name"], uuid.uuid4().hex)
         started = self.rt.clock.now()
-        result = await self.rt.run_sync(record, revision["definition"])
+        base = machine["stateMachineArn"]
+        self._sync_runs[base] = self._sync_runs.get(base, 0) + 1
+        try:
+            result = await self.rt.run_sync(record, revision["definition"])
+        finally:
+            self._sync_runs[base] -= 1
+            if not self._sync_runs[base]:
+                del self._sync_runs[base]
         stopped = self.rt.clock.now()
         millis = max(100, math.ceil((stopped - started).total_seconds() * 10) * 100)
         response: Result = {
@@ -130,6 +140,12 @@ class Executions(Service):
         if reason:
             result["redriveStatusReason"] = reason
         return result
+
+    def _execution_quota(self) -> None:
+        if self.rt.open_executions() >= self.rt.quotas.open_executions:
+            raise ExecutionLimitExceeded(
+                "The maximum number of running executions has been reached. Running executions must end or be "
+                "stopped before a new execution can be started.")
 
     def _redrivable(self, record: Record) -> tuple[str, str | None]:
         status = record["status"]
@@ -196,6 +212,7 @@ class Executions(Service):
             raise ExecutionNotRedrivable(reason or f"Execution is {record['status']} and cannot be redriven")
         if record["type"] == "EXPRESS":
             raise ExecutionNotRedrivable("Express executions cannot be redriven")
+        self._execution_quota()
         redriven = self.rt.redrive(record)
         return {"redriveDate": redriven["redriveDate"]}
     # ---- map runs ---------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from api.errors import (
     InvalidArn,
     MissingRequiredParameter,
     ResourceNotFound,
+    ServiceQuotaExceededException,
+    StateMachineLimitExceeded,
     ValidationException,
 )
 from api.stepfunctions._base import (
@@ -18,11 +20,13 @@ from api.stepfunctions._base import (
     Params,
     Result,
     check_name,
+    encryption_config,
     load_definition,
     logging_config,
     paginate,
     parse_arn,
     strip,
+    tracing_config,
 )
 from api.stepfunctions._tags import Tags
 from engine import arns
@@ -46,21 +50,27 @@ class Machines(Tags):
         self._check_tags(p.get("tags", []))
         load_definition(definition, machine_type)
         arn = self.arns.state_machine(name)
-        existing = self.store.get("state_machine", arn)
+        existing = self._settled(self.store.get("state_machine", arn))
         logging_conf = logging_config(p.get("loggingConfiguration"))
-        tracing = p.get("tracingConfiguration") or DEFAULT_TRACING
+        tracing = tracing_config(p.get("tracingConfiguration"))
+        encryption = encryption_config(p.get("encryptionConfiguration"))
         if existing is not None:
+            self._not_deleting(existing)
             same = (existing["definition"], existing["roleArn"], existing["type"]) == (definition, role, machine_type)
             if not same or p.get("publish"):
                 raise AwsError(f"State Machine Already Exists: '{arn}'", code="StateMachineAlreadyExists")
             return {"stateMachineArn": arn, "creationDate": existing["creationDate"]}
+        if len(self.store.list("state_machine")) >= self.rt.quotas.state_machines:
+            raise StateMachineLimitExceeded(
+                "The maximum number of state machines has been reached. Existing state machines must be deleted "
+                "before a new state machine can be created.")
         record: Record = {
             "stateMachineArn": arn, "name": name, "type": machine_type, "definition": definition,
             "roleArn": role, "status": "ACTIVE", "creationDate": self.now(), "loggingConfiguration": logging_conf,
             "tracingConfiguration": tracing, "revisionId": uuid.uuid4().hex, "nextVersion": 1,
         }
-        if p.get("encryptionConfiguration"):
-            record["encryptionConfiguration"] = p["encryptionConfiguration"]
+        if encryption:
+            record["encryptionConfiguration"] = encryption
         self.store.put("state_machine", arn, record)
         self._put_tags(arn, p.get("tags", []))
         result: Result = {"stateMachineArn": arn, "creationDate": record["creationDate"]}
@@ -101,7 +111,14 @@ class Machines(Tags):
             load_definition(p["definition"], machine["type"])
         if "loggingConfiguration" in p:
             p["loggingConfiguration"] = logging_config(p["loggingConfiguration"])
+        if "tracingConfiguration" in p:
+            p["tracingConfiguration"] = tracing_config(p["tracingConfiguration"])
+        if "encryptionConfiguration" in p:
+            p["encryptionConfiguration"] = encryption_config(p["encryptionConfiguration"])
+        self._not_deleting(machine)
         changed = any(k in p and p[k] != machine.get(k) for k in keys)
+        if p.get("publish"):
+            self._version_quota(machine, changing=changed)
         for key in keys:
             if key in p:
                 machine[key] = p[key]
@@ -120,19 +137,21 @@ class Machines(Tags):
         if len(parsed.parts) > 1:
             raise ValidationException(f"Invalid Arn: '{p['stateMachineArn']}'")
         arn = p["stateMachineArn"]
-        if self.store.get("state_machine", arn) is None:
+        machine = self.store.get("state_machine", arn)
+        if machine is None:
             return {}
-        for kind in ("version", "alias"):
-            for record in self.store.list(kind, parent=arn):
-                key = record.get("stateMachineVersionArn") or record["stateMachineAliasArn"]
-                self.store.delete(kind, key)
-                self.store.delete("tags", key)
-        self.store.delete("state_machine", arn)
-        self.store.delete("tags", arn)
+        if self._busy(arn):
+            # AWS: DELETING until every execution of the machine has ended, then gone
+            machine["status"] = "DELETING"
+            self.store.put("state_machine", arn, machine)
+            return {}
+        self._remove_machine(arn)
         return {}
 
     async def list_state_machines(self, p: Params) -> Result:
-        machines = sorted(self.store.list("state_machine"), key=lambda r: r["name"])
+        machines = [m for m in self.store.list("state_machine")
+                    if m.get("status") != "DELETING" or self._settled(m) is not None]
+        machines.sort(key=lambda r: r["name"])
         items = [{"stateMachineArn": r["stateMachineArn"], "name": r["name"], "type": r["type"],
                   "creationDate": r["creationDate"]} for r in machines]
         return paginate(items, p, "stateMachines", "state_machines")
@@ -154,10 +173,20 @@ class Machines(Tags):
 
     # ---- versions -------------------------------------------------------------------------
 
+    def _version_quota(self, machine: Record, *, changing: bool = False) -> None:
+        versions = self.store.list("version", parent=machine["stateMachineArn"])
+        if not changing and versions and versions[-1]["revisionId"] == machine["revisionId"]:
+            return  # publishing again answers the latest version
+        if len(versions) >= self.rt.quotas.versions_per_machine:
+            raise ServiceQuotaExceededException(
+                f"Maximum number of versions ({self.rt.quotas.versions_per_machine}) reached for state machine "
+                f"'{machine['stateMachineArn']}'. Delete unused versions before publishing a new one.")
+
     def _publish(self, machine: Record, description: str | None) -> Record:
         versions = self.store.list("version", parent=machine["stateMachineArn"])
         if versions and versions[-1]["revisionId"] == machine["revisionId"]:
             return versions[-1]
+        self._version_quota(machine)
         number = machine.get("nextVersion", 1)
         arn = self.arns.version(machine["stateMachineArn"], number)
         version: Record = {
@@ -180,6 +209,7 @@ class Machines(Tags):
             raise ConflictException(
                 f"Failed to publish the State Machine version for revision {p['revisionId']}. "
                 f"The current State Machine revision is {machine['revisionId']}.")
+        self._not_deleting(machine)
         version = self._publish(machine, p.get("description"))
         return {"creationDate": version["creationDate"], "stateMachineVersionArn": version["stateMachineVersionArn"]}
 
@@ -238,6 +268,8 @@ class Machines(Tags):
     async def create_state_machine_alias(self, p: Params) -> Result:
         routing = p["routingConfiguration"]
         base = self._check_routing(routing)
+        machine = self._machine(base)
+        self._not_deleting(machine)
         arn = self.arns.alias(base, p["name"])
         existing = self.store.get("alias", arn)
         if existing is not None:
@@ -245,6 +277,11 @@ class Machines(Tags):
                 raise ConflictException("Failed to create alias because an alias with the same name and a "
                                         "different routing configuration already exists.")
             return {"stateMachineAliasArn": arn, "creationDate": existing["creationDate"]}
+        limit = self.rt.quotas.aliases_per_machine
+        if len(self.store.list("alias", parent=base)) >= limit:
+            raise ServiceQuotaExceededException(
+                f"Maximum number of aliases ({limit}) reached for state machine '{base}'. "
+                "Delete unused aliases before creating a new one.")
         record: Record = {"stateMachineAliasArn": arn, "name": p["name"], "routingConfiguration": routing,
                           "creationDate": self.now(), "stateMachineArn": base}
         if p.get("description") is not None:
@@ -271,6 +308,7 @@ class Machines(Tags):
         record = self._alias(p["stateMachineAliasArn"])
         if "routingConfiguration" not in p and "description" not in p:
             raise ValidationException("Either the description or the RoutingConfiguration must be specified")
+        self._not_deleting(self._machine(record["stateMachineArn"]))
         if "routingConfiguration" in p:
             base = self._check_routing(p["routingConfiguration"])
             if base != record["stateMachineArn"]:
@@ -293,8 +331,10 @@ class Machines(Tags):
         base, qualifier = arns.machine_of(parsed)
         if qualifier is not None and not qualifier.isdigit():
             raise InvalidArn(f"Invalid Arn: '{p['stateMachineArn']}'")
-        if self.store.get("state_machine", base) is None:
+        machine = self._settled(self.store.get("state_machine", base))
+        if machine is None:
             raise ResourceNotFound(f"Resource not found: '{p['stateMachineArn']}'")
+        self._not_deleting(machine)
         aliases = self.store.list("alias", parent=base)
         if qualifier is not None:
             aliases = [a for a in aliases

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from api.errors import ResourceNotFound, TooManyTags, ValidationException
-from api.stepfunctions._base import MAX_TAGS, Params, Result, Service, parse_arn
+from api.stepfunctions._base import Params, Result, Service, parse_arn
 
 
 class Tags(Service):
@@ -15,8 +15,12 @@ class Tags(Service):
                       for i in missing]
             noun = "error" if len(errors) == 1 else "errors"
             raise ValidationException(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
-        if len(tags) > MAX_TAGS:
-            raise TooManyTags(f"Too many tags: maximum is {MAX_TAGS}")
+        self._tag_quota(len(tags))
+
+    def _tag_quota(self, count: int) -> None:
+        limit = self.rt.quotas.tags_per_resource
+        if count > limit:
+            raise TooManyTags(f"Too many tags: maximum is {limit}")
 
     def _put_tags(self, arn: str, tags: list[Params]) -> None:
         if tags:
@@ -36,8 +40,7 @@ class Tags(Service):
         self._taggable(arn)
         current = {t["key"]: t.get("value", "") for t in (self.store.get("tags", arn) or {}).get("tags", [])}
         current.update({t["key"]: t.get("value", "") for t in p["tags"]})
-        if len(current) > MAX_TAGS:
-            raise TooManyTags(f"Too many tags: maximum is {MAX_TAGS}")
+        self._tag_quota(len(current))
         self.store.put("tags", arn, {"tags": [{"key": k, "value": v} for k, v in current.items()]})
         return {}
 

@@ -66,6 +66,10 @@ def load_flow_mocks(path: str | Path) -> dict[str, dict[str, JSON]]:
     return load(path)
 
 
+EXECUTION_TIMEOUT = 24 * 3600.0
+"""AWS: "your entire flow can run for up to 24 hours" in a flow execution [doc: flows-create-async]."""
+
+
 @dataclass(slots=True)
 class FlowService:
     """Everything the flow routes share: resources, settings, paused and async executions."""
@@ -77,9 +81,11 @@ class FlowService:
     knowledge_bases: dict[str, Path] = field(default_factory=dict)
     inline_timeout: float = 5.0
     model_provider: Any = None
+    """engine.flows.models provider for Prompt nodes nothing else answers."""
     exit_when_true: bool = False
     """Read LoopController continueConditions as "exit when true" (spec §2.8 open question)."""
-    """engine.flows.models provider for Prompt nodes nothing else answers."""
+    execution_timeout: float = EXECUTION_TIMEOUT
+    """Seconds a StartFlowExecution run may take before it ends TimedOut."""
     sessions: dict[str, Any] = field(default_factory=dict)
     """InvokeFlow execution id -> paused multi-turn session."""
     runtime: Any = None
@@ -145,7 +151,8 @@ def _pairs(text: str, what: str) -> dict[str, str]:
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Flow settings from ``STATESIM_FLOW_MOCKS`` (file), ``STATESIM_S3_DIR``, ``STATESIM_KNOWLEDGE_BASES``
     (``ID=DIR,...``), ``STATESIM_MODEL_ENDPOINT``, ``STATESIM_MODEL_MAP`` (``bedrock-id=model,*=model``),
-    ``STATESIM_BEDROCK=1``, ``STATESIM_INLINE_TIMEOUT`` (seconds), ``STATESIM_LOOP_EXIT_WHEN_TRUE=1``."""
+    ``STATESIM_BEDROCK=1``, ``STATESIM_INLINE_TIMEOUT`` (seconds), ``STATESIM_LOOP_EXIT_WHEN_TRUE=1``,
+    ``STATESIM_FLOW_EXECUTION_TIMEOUT`` (seconds a StartFlowExecution run may take; AWS: 24 hours)."""
     env = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     if env.get("STATESIM_FLOW_MOCKS"):
@@ -164,6 +171,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any
         settings["exit_when_true"] = True
     if env.get("STATESIM_INLINE_TIMEOUT"):
         settings["inline_timeout"] = float(env["STATESIM_INLINE_TIMEOUT"])
+    if env.get("STATESIM_FLOW_EXECUTION_TIMEOUT"):
+        settings["execution_timeout"] = float(env["STATESIM_FLOW_EXECUTION_TIMEOUT"])
     return settings
 
 

@@ -236,15 +236,16 @@ async def start_flow_execution(call: Call) -> Response:
                       "customerEncryptionKeyArn": flow.get("customerEncryptionKeyArn"), "errors": None}
     run = FlowRun(parse(definition, name=str(flow["name"])), _env(service, flow, alias, arn), lambda e: None,
                   trace=True)
-    service.runtime.spawn(arn, functools.partial(_execute, service, record, run, item))
+    service.runtime.spawn(arn, functools.partial(_execute, service, record, run, item, service.execution_timeout))
     service.store.put_execution(record, [{"flowInputEvent": {
         "nodeName": item.get("nodeName"), "timestamp": started,
         "fields": [{"name": "document", "content": item["content"]}]}}])
     return reply({"executionArn": arn})
 
 
-async def _execute(service: FlowService, record: Record, run: FlowRun, item: Mapping[str, Any]) -> None:
-    """Run an async execution to its end; its events are stored as they happen.
+async def _execute(service: FlowService, record: Record, run: FlowRun, item: Mapping[str, Any],
+                   limit: float) -> None:
+    """Run an async execution to its end (TimedOut after ``limit`` seconds); its events are stored as they happen.
 
     StopFlowExecution records Aborted and cancels this task (``Runtime.cancel``); a server
     shutdown cancels it too and leaves it Running, to be ended by the next start
@@ -252,9 +253,17 @@ async def _execute(service: FlowService, record: Record, run: FlowRun, item: Map
     """
     arn = record["executionArn"]
     run.emit = lambda event: service.store.append_execution_events(arn, _normalise(execution_events([event])))
-    failure = await _guarded(run, item, resume=False)
+    failure: FlowFailure | None = None
+    with anyio.move_on_after(limit) as deadline:
+        failure = await _guarded(run, item, resume=False)
     current = service.store.get_execution(arn)
     if current is None or current["status"] != "Running":  # stopped as it ended
+        return
+    if deadline.cancelled_caught:
+        record.update(status="TimedOut", endedAt=_now(), errors=[{
+            "error": "ExecutionTimedOut",
+            "message": f"The flow execution did not finish within {limit:g} seconds."}])
+        service.store.put_execution(record)
         return
     service.store.put_execution(record, _close(record, failure, run))
 

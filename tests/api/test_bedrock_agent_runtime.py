@@ -313,3 +313,29 @@ def _until(check: Any, timeout: float = 5.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "condition not met"
         time.sleep(0.01)
+
+
+def test_async_execution_past_its_time_limit_ends_timed_out(
+        agent: Any, runtime: Any, service: FlowService, server: Server) -> None:
+    model = f"test.hung-{uuid.uuid4().hex[:8]}"
+
+    async def hung_model(payload: Any) -> Any:
+        await anyio.sleep(30)
+        return {}
+
+    server.runtime.registry.register(model, hung_model)
+    definition = {"nodes": [inp(), prompt("P", "Q: {{q}}", [io("q")], model=model), out()],
+                  "connections": [data("In", "document", "P", "q"), data("P", "modelCompletion", "Out", "document")]}
+    flow = _prepared(agent, service, definition)
+    ids = {"flowIdentifier": flow["id"], "flowAliasIdentifier": "TSTALIASID"}
+    saved, service.execution_timeout = service.execution_timeout, 0.3  # AWS: 24 hours
+    try:
+        arn = runtime.start_flow_execution(**ids, inputs=[
+            {"content": {"document": "q"}, "nodeName": "In", "nodeOutputName": "document"}])["executionArn"]
+    finally:
+        service.execution_timeout = saved
+    got = _finished(runtime, flow["id"], arn)
+    assert got["status"] == "TimedOut"
+    assert got["errors"] == [{"error": "ExecutionTimedOut",
+                              "message": "The flow execution did not finish within 0.3 seconds."}]
+    _until(lambda: not server.runtime.is_running(arn))

@@ -72,3 +72,26 @@ def test_limits_of_the_model_are_enforced() -> None:
         FlowStore().create_flow({"name": "f", "executionRoleArn": ROLE, "definition": {"nodes": nodes}})
     assert info.value.message == ("1 validation error detected: Value at 'definition.nodes' failed to satisfy "
                                   "constraint: Member must have length less than or equal to 40")
+
+
+def test_end_interrupted_fails_stored_running_executions_no_task_runs(tmp_path: Path) -> None:
+    first = FlowStore(store=SqliteStore(tmp_path))
+    flow = first.create_flow({"name": "f", "executionRoleArn": ROLE, "definition": passthrough()})
+    base = f"{flow['arn']}/alias/TSTALIASID/execution/"
+    for name, status in (("cut", "Running"), ("live", "Running"), ("done", "Succeeded")):
+        first.put_execution({"executionArn": base + name, "flowIdentifier": flow["arn"], "status": status,
+                             "startedAt": flow["createdAt"]}, [{"flowInputEvent": {"nodeName": "In"}}])
+    first.append_execution_events(base + "cut", [{"nodeOutputEvent": {"nodeName": "In"}}])
+
+    second = FlowStore(store=SqliteStore(tmp_path))
+    assert second.end_interrupted("server stopped", running=lambda arn: arn.endswith("/live")) == [base + "cut"]
+    cut = second.get_execution(base + "cut")
+    assert cut is not None
+    assert (cut["status"], cut["errors"]) == ("Failed", [{"message": "server stopped"}])
+    assert cut["endedAt"] >= cut["startedAt"]
+    events = second.events_of(base + "cut")
+    assert [next(iter(e)) for e in events] == ["flowInputEvent", "nodeOutputEvent", "flowFailureEvent"]
+    assert events[2]["flowFailureEvent"]["errorCode"] == "INTERNAL_SERVER"
+    assert events[2]["flowFailureEvent"]["errorMessage"] == "server stopped"
+    assert [(second.get_execution(base + n) or {}).get("status") for n in ("live", "done")] == ["Running", "Succeeded"]
+    assert second.end_interrupted("again", running=lambda arn: False) == [base + "live"]

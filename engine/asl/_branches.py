@@ -311,6 +311,7 @@ class _IterationRunner:
         self.results: list[JSON] = [None] * len(items)
         self.texts: list[str | None] = [None] * len(items)
         self.failed = 0
+        self.errors: dict[int, StatesError] = {}  # by item index, for a Distributed Map's ResultWriter
         self.failure: StatesError | None = None
 
     async def run(self) -> None:
@@ -367,6 +368,7 @@ class _IterationRunner:
             _branch_failed(self.frame, err, child)
             self.cursor = child.last
             self.failed += 1
+            self.errors[index] = err
             if self.failed > self.tolerated and self.failure is None:
                 self.failure = err if self.tolerated == 0 else StatesError(
                     ErrorName.EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -418,7 +420,7 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
     if writer is not None:  # Distributed Map ResultWriter: the Map's result is where it wrote
         io = distributed.Renderer(state.jsonata, entry, value)
         details = await distributed.write_results(writer, io, map_run_arn, items, runner.results, ex.registry,
-                                                  _io_context(ex, state))
+                                                  _io_context(ex, state), runner.errors)
     done = history.add("MapRunSucceeded", run_started)
     history.add("MapStateSucceeded", done)
     frame.last = run_started if compat.MAP_STATE_EXITED_AFTER_MAP_RUN_STARTED in ex.changes else done

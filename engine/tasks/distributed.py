@@ -133,15 +133,28 @@ def _csv_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
     return items
 
 
-def _execution_result(map_run_arn: str, index: int, item: JSON, output: JSON) -> dict[str, Any]:
+def _execution_result(map_run_arn: str, item: JSON, output: JSON = None,
+                      error: StatesError | None = None) -> dict[str, Any]:
+    """One child execution as AWS exports it (Transformation NONE): a SUCCEEDED one with its
+    Output, a FAILED one with its Error and Cause."""
     machine = map_run_arn.replace(":mapRun:", ":stateMachine:").rsplit(":", 1)[0]
     name = str(uuid.uuid4())
-    return {"ExecutionArn": f"{machine.replace(':stateMachine:', ':execution:')}:{name}",
-            "Input": json.dumps(item, separators=(",", ":"), ensure_ascii=False), "InputDetails": {"Included": True},
-            "Name": name, "Output": json.dumps(output, separators=(",", ":"), ensure_ascii=False),
-            "OutputDetails": {"Included": True}, "RedriveCount": 0, "RedriveStatus": "NOT_REDRIVABLE",
-            "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven", "StateMachineArn": machine,
-            "Status": "SUCCEEDED"}
+    record: dict[str, Any] = {
+        "ExecutionArn": f"{machine.replace(':stateMachine:', ':execution:')}:{name}",
+        "Input": _dumps(item), "InputDetails": {"Included": True}, "Name": name}
+    if error is None:
+        record |= {"Output": _dumps(output), "OutputDetails": {"Included": True}, "RedriveCount": 0,
+                   "RedriveStatus": "NOT_REDRIVABLE",
+                   "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+                   "StateMachineArn": machine, "Status": "SUCCEEDED"}
+        return record
+    record |= {"Error": error.error} | ({"Cause": error.cause} if error.cause is not None else {})
+    return record | {"RedriveCount": 0, "RedriveStatus": "REDRIVABLE", "StateMachineArn": machine,
+                     "Status": "FAILED"}
+
+
+def _dumps(value: JSON) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _records(entries: list[dict[str, Any]], results: list[JSON], transformation: str) -> list[JSON]:
@@ -163,35 +176,61 @@ def _encode(records: list[JSON], output_type: str) -> str:
 
 
 async def write_results(writer: Mapping[str, Any], renderer: Renderer, map_run_arn: str, items: list[JSON],
-                        results: list[JSON], registry: TaskRegistry | None, ctx: TaskContext) -> JSON:
+                        results: list[JSON], registry: TaskRegistry | None, ctx: TaskContext,
+                        errors: Mapping[int, StatesError] | None = None) -> JSON:
     """Apply the ResultWriter: with a Resource, write the results as AWS lays them out and return the
-    ResultWriterDetails; with only a WriterConfig, return the formatted results (AWS's preview)."""
+    ResultWriterDetails; with only a WriterConfig, return the formatted results (AWS's preview).
+
+    ``errors`` are the tolerated failures by item index. AWS exports executions with the same
+    status to their own files (SUCCEEDED_n.json, FAILED_n.json), and "if a child workflow
+    execution fails, Step Functions returns its execution result unchanged", as if the
+    Transformation were NONE.
+    """
+    errors = errors or {}
     config = writer.get("WriterConfig") or {}
     exporting = "Resource" in writer
     transformation = str(config.get("Transformation", "NONE" if exporting else "COMPACT"))
-    entries = [_execution_result(map_run_arn, i, item, out) for i, (item, out) in enumerate(zip(items, results))] \
-        if transformation == "NONE" else []
-    records = _records(entries, results, transformation)
-    if not exporting:
+
+    def formatted(indexes: list[int]) -> list[JSON]:
+        entries = [_execution_result(map_run_arn, items[i], results[i]) for i in indexes] \
+            if transformation == "NONE" else []
+        return _records(entries, [results[i] for i in indexes], transformation)
+
+    if not exporting:  # the preview keeps item order, a failed item as its NONE record
+        records: list[JSON] = []
+        for index in range(len(items)):
+            records += [_execution_result(map_run_arn, items[index], error=errors[index])] if index in errors \
+                else formatted([index])
         return records
     params = renderer.render(writer, "ResultWriter")
     bucket, prefix = params.get("Bucket"), str(params.get("Prefix", "")).rstrip("/")
     run_id = map_run_arn.rsplit(":", 1)[1]
     folder = f"{prefix}/{run_id}" if prefix else run_id
-    failed = ErrorName.RESULT_WRITER_FAILED
     output_type = str(config.get("OutputType", "JSON"))
-    files = []
-    for number, start in enumerate(range(0, max(len(records), 1), RESULTS_PER_FILE)):
-        key = f"{folder}/SUCCEEDED_{number}.json"
-        body = _encode(records[start:start + RESULTS_PER_FILE], output_type)
-        await _s3(registry, "putObject", {"Bucket": bucket, "Key": key, "Body": body}, ctx, failed)
-        files.append({"Key": key, "Size": len(body.encode())})
-    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn,
-                "ResultFiles": {"FAILED": [], "PENDING": [], "SUCCEEDED": files}}
+    succeeded = formatted([i for i in range(len(items)) if i not in errors])
+    failed = [_execution_result(map_run_arn, items[i], error=errors[i]) for i in sorted(errors)]
+    files = {"FAILED": await _put_files(registry, ctx, bucket, f"{folder}/FAILED", failed, output_type, False),
+             "PENDING": [],
+             "SUCCEEDED": await _put_files(registry, ctx, bucket, f"{folder}/SUCCEEDED", succeeded, output_type, True)}
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
     manifest_key = f"{folder}/manifest.json"
     await _s3(registry, "putObject", {"Bucket": bucket, "Key": manifest_key,
-                                      "Body": json.dumps(manifest, separators=(",", ":"))}, ctx, failed)
+                                      "Body": json.dumps(manifest, separators=(",", ":"))}, ctx,
+              ErrorName.RESULT_WRITER_FAILED)
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+
+async def _put_files(registry: TaskRegistry | None, ctx: TaskContext, bucket: Any, stem: str, records: list[JSON],
+                     output_type: str, even_empty: bool) -> list[dict[str, Any]]:
+    """Write ``<stem>_0.json``, ``<stem>_1.json``... (RESULTS_PER_FILE records each); the manifest's entries."""
+    files = []
+    for number, start in enumerate(range(0, max(len(records), 1 if even_empty else 0), RESULTS_PER_FILE)):
+        key = f"{stem}_{number}.json"
+        body = _encode(records[start:start + RESULTS_PER_FILE], output_type)
+        await _s3(registry, "putObject", {"Bucket": bucket, "Key": key, "Body": body}, ctx,
+                  ErrorName.RESULT_WRITER_FAILED)
+        files.append({"Key": key, "Size": len(body.encode())})
+    return files
 
 
 __all__ = ["Renderer", "map_config", "parse_items", "read_items", "write_results"]

@@ -155,3 +155,70 @@ def test_writer_config_jsonl_export(s3: Path) -> None:
     manifest = json.loads((s3 / "out" / details["Key"]).read_text())
     text = (s3 / "out" / manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]).read_text()
     assert text == '["1","a"]\n["2","b"]\n["3","c"]\n'
+
+
+def _failing_machine(writer: dict[str, Any], tolerated: int = 1) -> str:
+    """Rows a, b, c; row b fails (error Bad, cause 'row b'), the others answer their name."""
+    return json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, "ResultWriter": writer, "ToleratedFailureCount": tolerated,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV"},
+                       "Parameters": {"Bucket": "data", "Key": "in/rows.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "C",
+                          "States": {
+                              "C": {"Type": "Choice", "Default": "Ok",
+                                    "Choices": [{"Variable": "$.name", "StringEquals": "b", "Next": "Bad"}]},
+                              "Bad": {"Type": "Fail", "Error": "Bad", "Cause": "row b"},
+                              "Ok": {"Type": "Pass", "InputPath": "$.name", "End": True}}}}}})
+
+
+def _exported(s3: Path, writer: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    result = asl.run_sync(_failing_machine(writer), "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    details = json.loads(result.output)["ResultWriterDetails"]
+    return json.loads((s3 / "out" / details["Key"]).read_text()), details["Key"].rsplit("/", 1)[0]
+
+
+def test_result_writer_writes_tolerated_failures_to_failed_files(s3: Path) -> None:
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "f"}}
+    manifest, folder = _exported(s3, writer)
+    [failed_file] = manifest["ResultFiles"]["FAILED"]
+    [succeeded_file] = manifest["ResultFiles"]["SUCCEEDED"]
+    assert failed_file["Key"] == f"{folder}/FAILED_0.json"
+    assert succeeded_file["Key"] == f"{folder}/SUCCEEDED_0.json"
+    body = (s3 / "out" / failed_file["Key"]).read_text()
+    assert failed_file["Size"] == len(body.encode())
+    [failed] = json.loads(body)
+    assert {k: failed[k] for k in ("Input", "Error", "Cause", "Status")} == {
+        "Input": '{"id":"2","name":"b"}', "Error": "Bad", "Cause": "row b", "Status": "FAILED"}
+    assert "Output" not in failed and failed["ExecutionArn"].endswith(":" + failed["Name"])
+    succeeded = json.loads((s3 / "out" / succeeded_file["Key"]).read_text())
+    assert [(json.loads(e["Output"]), e["Status"]) for e in succeeded] == [("a", "SUCCEEDED"), ("c", "SUCCEEDED")]
+
+
+def test_failed_records_ignore_the_transformation(s3: Path) -> None:
+    # AWS: "If a child workflow execution fails, Step Functions returns its execution result
+    # unchanged", as with Transformation NONE.
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "c"},
+              "WriterConfig": {"Transformation": "COMPACT", "OutputType": "JSONL"}}
+    manifest, _ = _exported(s3, writer)
+    succeeded = (s3 / "out" / manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]).read_text()
+    assert succeeded == '"a"\n"c"\n'
+    [line] = (s3 / "out" / manifest["ResultFiles"]["FAILED"][0]["Key"]).read_text().splitlines()
+    assert (json.loads(line)["Error"], json.loads(line)["Status"]) == ("Bad", "FAILED")
+
+
+def test_preview_keeps_failed_items_in_place(s3: Path) -> None:
+    result = asl.run_sync(_failing_machine({"WriterConfig": {"Transformation": "COMPACT"}}), "{}",
+                          registry=Integrations(TaskRegistry(), s3_dir=s3))
+    first, failed, last = json.loads(result.output)
+    assert (first, last) == ("a", "c")
+    assert (failed["Error"], failed["Cause"], failed["Status"]) == ("Bad", "row b", "FAILED")
+
+
+def test_no_failed_file_without_failures(s3: Path) -> None:
+    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "out", "Prefix": "n"}}
+    result = asl.run_sync(_pairs_machine(writer), "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    key = json.loads(result.output)["ResultWriterDetails"]["Key"]
+    manifest = json.loads((s3 / "out" / key).read_text())
+    assert manifest["ResultFiles"]["FAILED"] == []
+    assert sorted(p.name for p in (s3 / "out" / key).parent.iterdir()) == ["SUCCEEDED_0.json", "manifest.json"]

@@ -57,6 +57,8 @@ class _Running:
     done: anyio.Event = field(default_factory=anyio.Event)
     writer: _EventWriter | None = None
     stopped: bool = False
+    deleted: bool = False
+    """Its state machine was deleted: the run ends FAILED at its next state transition."""
 
 
 @dataclass(slots=True)
@@ -288,6 +290,7 @@ class Runtime:
         self._map_lengths: dict[str, int] = {}
         self._kept: set[str] = set()
         self._map_runs: dict[str, str] = {}
+        self._deleting: set[str] = set()
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -322,6 +325,26 @@ class Runtime:
 
     def is_running(self, execution_arn: str) -> bool:
         return execution_arn in self._running
+
+    def machine_deleting(self, machine_arn: str, deleting: bool = True) -> None:
+        """DeleteStateMachine with executions running: AWS fails each at its next state transition."""
+        if deleting:
+            self._deleting.add(machine_arn)
+        else:
+            self._deleting.discard(machine_arn)
+
+    def _on_event(self, run: _Running, record: Mapping[str, Any], writer: _EventWriter) -> Callable[[Any], None]:
+        machine_arn = record["stateMachineArn"]
+
+        def on_event(event: Mapping[str, Any]) -> None:
+            if run.deleted:
+                return
+            if machine_arn in self._deleting and str(event.get("type", "")).endswith("StateEntered"):
+                run.deleted = True
+                run.scope.cancel()
+                return
+            writer(event)
+        return on_event
 
     def open_executions(self) -> int:
         """How many STANDARD executions are running now (the ExecutionLimitExceeded quota counts them)."""
@@ -428,8 +451,15 @@ class Runtime:
             with run.scope:
                 machine = asl.load(_resumable(definition, resume)) if resume else load_machine(definition)
                 result = await asl.run(machine, input_text, info=self.info(record),
-                                       registry=self._registry(record), clock=self.clock, on_event=writer)
-            if result is not None and not run.stopped:  # recorded before is_running() turns False
+                                       registry=self._registry(record), clock=self.clock,
+                                       on_event=self._on_event(run, record, writer))
+            if run.deleted and not run.stopped:
+                # AWS: {"error": "States.Runtime", "cause": "State machine <name> has been deleted."}
+                cause = f"State machine {record['stateMachineArn'].split(':')[6]} has been deleted."
+                writer.append("ExecutionFailed", {"error": "States.Runtime", "cause": cause}, self.clock.now(),
+                              writer.last_id)
+                self._close(record, "FAILED", None, "States.Runtime", cause)
+            elif result is not None and not run.stopped:  # recorded before is_running() turns False
                 self._close(record, result.status, result.output, result.error, result.cause)
         except StatesimError as exc:  # a definition that stopped loading (should not happen)
             log.exception("execution %s could not run", run.arn)
@@ -527,6 +557,8 @@ class Runtime:
 
     def recover(self) -> None:
         """Resume every execution the store says is RUNNING (after a restart or a kill -9)."""
+        self._deleting.update(m["stateMachineArn"] for m in self.store.list("state_machine")
+                              if m.get("status") == "DELETING")
         for record in self.store.list("execution"):
             if record.get("status") != "RUNNING" or record["executionArn"] in self._running:
                 continue

@@ -9,6 +9,7 @@ from api.errors import (
     ActivityWorkerLimitExceeded,
     InvalidOutput,
     InvalidToken,
+    TaskDoesNotExist,
 )
 from api.stepfunctions._base import Params, Result, check_name, encryption_config, paginate, parse_arn
 from api.stepfunctions._tags import Tags
@@ -75,10 +76,14 @@ class Activities(Tags):
 
     # ---- task tokens ------------------------------------------------------------------------
 
-    @staticmethod
-    def _check_token(token: str) -> None:
+    def _check_token(self, token: str) -> None:
         if not token or len(token) < 16:
             raise InvalidToken("Invalid token")
+        stored = self.store.get("token", token)
+        activity = (stored or {}).get("activityArn")
+        if activity and stored.get("status") == "PENDING" and self.store.get("activity", activity) is None:
+            # the task of an activity deleted since it was scheduled (the model: "The activity does not exist.")
+            raise TaskDoesNotExist("The activity does not exist.")
 
     async def send_task_success(self, p: Params) -> Result:
         self._check_token(p["taskToken"])

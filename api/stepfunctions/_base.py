@@ -169,6 +169,7 @@ class Service:
                 self.store.delete("tags", key)
         self.store.delete("state_machine", arn)
         self.store.delete("tags", arn)
+        self.rt.machine_deleting(arn, False)
 
     def _settled(self, record: Record | None) -> Record | None:
         """The machine record, or None once a DELETING machine's last execution has ended (then it goes)."""
@@ -180,7 +181,8 @@ class Service:
     @staticmethod
     def _not_deleting(machine: Record) -> None:
         if machine.get("status") == "DELETING":
-            raise StateMachineDeleting(f"State Machine Is Being Deleted: '{machine['stateMachineArn']}'")
+            # AWS (as quoted in Netflix/metaflow#1284): "State Machine is being deleted"
+            raise StateMachineDeleting("State Machine is being deleted")
 
     # ---- lookups ------------------------------------------------------------------------
 

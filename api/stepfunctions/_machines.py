@@ -144,6 +144,7 @@ class Machines(Tags):
             # AWS: DELETING until every execution of the machine has ended, then gone
             machine["status"] = "DELETING"
             self.store.put("state_machine", arn, machine)
+            self.rt.machine_deleting(arn)
             return {}
         self._remove_machine(arn)
         return {}

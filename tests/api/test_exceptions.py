@@ -302,7 +302,7 @@ def test_tracing_enabled_must_be_a_boolean(sfn_raw: Any, name: str) -> None:
 
 
 def deleting(arn: str) -> tuple[str, str]:
-    return "StateMachineDeleting", f"State Machine Is Being Deleted: '{arn}'"
+    return "StateMachineDeleting", "State Machine is being deleted"
 
 
 def test_state_machine_deleting(sfn: Any, name: str) -> None:
@@ -372,3 +372,39 @@ def test_delete_without_running_executions_is_immediate(sfn: Any, name: str) -> 
     with pytest.raises(ClientError) as excinfo:
         sfn.describe_state_machine(stateMachineArn=arn)
     assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_executions_of_a_deleted_machine_fail_at_their_next_transition(sfn: Any, name: str) -> None:
+    definition = json.dumps({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "After"}, "After": {"Type": "Pass", "End": True}}})
+    arn = machine(sfn, name, definition)
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    until(lambda: any(e["type"] == "WaitStateEntered"
+                      for e in sfn.get_execution_history(executionArn=execution)["events"]))
+    sfn.delete_state_machine(stateMachineArn=arn)
+    assert sfn.describe_state_machine(stateMachineArn=arn)["status"] == "DELETING"
+    described = wait_for(sfn, execution)
+    cause = f"State machine {name} has been deleted."
+    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "States.Runtime", cause)
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited",
+                                           "ExecutionFailed"]
+    assert events[-1]["executionFailedEventDetails"] == {"error": "States.Runtime", "cause": cause}
+    assert events[-1]["previousEventId"] == 3
+    with pytest.raises(ClientError) as excinfo:
+        sfn.describe_state_machine(stateMachineArn=arn)
+    assert error_of(excinfo)[0] == "StateMachineDoesNotExist"
+
+
+def test_task_does_not_exist_once_its_activity_is_deleted(sfn: Any, name: str) -> None:
+    arn, activity, execution = running_machine(sfn, name)
+    token = until(lambda: sfn.get_activity_task(activityArn=activity).get("taskToken"))
+    sfn.delete_activity(activityArn=activity)
+    for send in (lambda: sfn.send_task_success(taskToken=token, output="{}"),
+                 lambda: sfn.send_task_failure(taskToken=token, error="E"),
+                 lambda: sfn.send_task_heartbeat(taskToken=token)):
+        with pytest.raises(ClientError) as excinfo:
+            send()
+        assert error_of(excinfo) == ("TaskDoesNotExist", "The activity does not exist.")
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    sfn.stop_execution(executionArn=execution)

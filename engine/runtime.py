@@ -350,6 +350,11 @@ class Runtime:
         """How many STANDARD executions are running now (the ExecutionLimitExceeded quota counts them)."""
         return sum(1 for key in self._running if ":execution:" in key)
 
+    def execution_limit_reached(self) -> bool:
+        """True when ``quotas.open_executions`` executions run (counted only when there can be that many)."""
+        limit = self.quotas.open_executions
+        return len(self._running) >= limit and self.open_executions() >= limit
+
     def spawn(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` as one more execution task under ``key`` (Flows' async executions).
 

@@ -142,7 +142,7 @@ class Executions(Service):
         return result
 
     def _execution_quota(self) -> None:
-        if self.rt.open_executions() >= self.rt.quotas.open_executions:
+        if self.rt.execution_limit_reached():
             raise ExecutionLimitExceeded(
                 "The maximum number of running executions has been reached. Running executions must end or be "
                 "stopped before a new execution can be started.")

@@ -37,7 +37,7 @@ def quotas() -> Quotas:
 @pytest.fixture
 def limited(quotas: Quotas) -> Iterator[Any]:
     """A client for a fresh server whose quotas are lowered."""
-    with Server(Runtime(MemoryStore(), activity_poll_seconds=0.5, quotas=quotas)) as server:
+    with Server(Runtime(MemoryStore(), activity_poll_seconds=0.3, quotas=quotas)) as server:
         yield make_client(server.endpoint)
 
 

@@ -68,7 +68,7 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     """TestState: run the state of ``p["definition"]`` once and answer as AWS does."""
     from engine.asl.inputs import parse_execution_input
     from engine.clock import ScaledClock
-    from engine.tasks.registry import TaskFailure, TaskRegistry
+    from engine.tasks.mocks import MockConfigError, single_state_mock
     import engine.asl as asl
 
     name, state, language = _test_target(p)
@@ -81,19 +81,11 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
         raise InvalidDefinitionError(exc.message) from None
     registry = runtime.registry
     mock = p.get("mock")
-    if mock is not None:
-        registry = TaskRegistry()
-        if "result" in mock:
-            try:
-                mocked = json.loads(mock["result"])
-            except ValueError:
-                raise ValidationException("Mocked result must be valid JSON") from None
-            registry.fallback(lambda _payload: mocked)
-        else:
-            failure = mock.get("errorOutput") or {}
-            def fail(_payload: Any) -> Any:
-                raise TaskFailure(failure.get("error", ""), failure.get("cause"))
-            registry.fallback(fail)
+    if mock is not None:  # the mock answers the state under test, as a MockConfigFile test case would
+        try:
+            registry = single_state_mock(registry, name, mock)
+        except MockConfigError as exc:
+            raise ValidationException(str(exc)) from None
     uid = uuid.uuid4().hex
     machine_name = "TestStateMachine-" + uid[:8]
     record = {"executionArn": arn_builder.express_execution(machine_name, uid, uid), "name": uid,

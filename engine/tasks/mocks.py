@@ -238,5 +238,27 @@ def mocked(registry: TaskRegistry, config: MockConfig | None, machine: str, case
     return MockedRegistry(registry, MockSession(config.test_case(machine, case)))
 
 
+def single_state_mock(registry: TaskRegistry, state_name: str, mock: Mapping[str, Any]) -> TaskRegistry:
+    """TestState's ``mock`` (``{"result": "<JSON text>"}`` or ``{"errorOutput": {"error", "cause"}}``)
+    as a one-state test case: every invocation of ``state_name`` answers it, other states use ``registry``.
+
+    Raises MockConfigError("Mocked result must be valid JSON") for a result that is not JSON text.
+    """
+    if "result" in mock:
+        try:
+            answer = Answer(result=json.loads(mock["result"]))
+        except (TypeError, ValueError):
+            raise MockConfigError("Mocked result must be valid JSON") from None
+    else:
+        failure = mock.get("errorOutput") or {}
+        answer = Answer(error=str(failure.get("error", "")), cause=failure.get("cause"))
+    response = MockedResponse("mock", ((0, _EVERY_INVOCATION, answer),))
+    case = TestCase(machine="TestState", name="mock", states={state_name: response})
+    return MockedRegistry(registry, MockSession(case))
+
+
+_EVERY_INVOCATION = 2**62
+
+
 __all__ = ["Answer", "ENV_VAR", "MockConfig", "MockConfigError", "MockSession", "MockedRegistry",
-           "MockedResponse", "TestCase", "mocked", "split_test_case"]
+           "MockedResponse", "TestCase", "mocked", "split_test_case", "single_state_mock"]

@@ -10,7 +10,8 @@ import pytest
 import engine.asl as asl
 from engine.clock import ScaledClock
 from engine.errors import InvalidArgument
-from engine.tasks.mocks import MockConfig, MockConfigError, MockedRegistry, MockSession, mocked, split_test_case
+from engine.tasks.mocks import (MockConfig, MockConfigError, MockedRegistry, MockSession, mocked, single_state_mock,
+                                split_test_case)
 from engine.tasks.registry import TaskRegistry
 
 DATA = Path(__file__).parent / "data"
@@ -112,3 +113,32 @@ def test_mocked_states_never_reach_the_registry() -> None:
     assert json.loads(result.output) == {"sent": True}  # SQSState is not mocked in HybridPath: the handler runs
     assert calls == [{"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/myQueue",
                       "MessageBody": {"StatusCode": 200, "Payload": {"StatusCode": 200, "body": "Hello from Lambda!"}}}]
+
+
+def _two_tasks() -> dict[str, Any]:
+    return {"StartAt": "A", "States": {
+        "A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:a", "ResultPath": "$.a",
+              "Next": "B"},
+        "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:b", "ResultPath": "$.b",
+              "End": True}}}
+
+
+def test_single_state_mock_answers_only_its_state() -> None:
+    registry = TaskRegistry()
+    registry.register("arn:aws:lambda:*:*:function:*", lambda event: "real")
+    result = asl.run_sync(_two_tasks(), "{}", registry=single_state_mock(registry, "B", {"result": '{"m": 1}'}))
+    assert json.loads(result.output) == {"a": "real", "b": {"m": 1}}
+
+
+def test_single_state_mock_error_output() -> None:
+    mock = {"errorOutput": {"error": "MockException", "cause": "mocked"}}
+    result = asl.run_sync(_two_tasks(), "{}", registry=single_state_mock(TaskRegistry(), "A", mock))
+    assert (result.status, result.error, result.cause) == ("FAILED", "MockException", "mocked")
+    failed = [e["lambdaFunctionFailedEventDetails"] for e in result.history if e["type"] == "LambdaFunctionFailed"]
+    assert [(f["error"], f["cause"]) for f in failed] == [("MockException", "mocked")]
+
+
+def test_single_state_mock_result_must_be_json() -> None:
+    with pytest.raises(MockConfigError) as caught:
+        single_state_mock(TaskRegistry(), "A", {"result": "not json"})
+    assert str(caught.value) == "Mocked result must be valid JSON"

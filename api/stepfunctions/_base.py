@@ -116,7 +116,7 @@ def encryption_config(config: Params | None) -> Params | None:
             raise InvalidEncryptionConfiguration(
                 "Invalid Encryption Configuration: kmsKeyId must be specified when the encryption type is "
                 "CUSTOMER_MANAGED_KMS_KEY")
-        period = config.setdefault("kmsDataKeyReusePeriodSeconds", DEFAULT_KEY_REUSE_SECONDS)
+        period = config.get("kmsDataKeyReusePeriodSeconds", DEFAULT_KEY_REUSE_SECONDS)
         if not isinstance(period, int) or not 60 <= period <= 900:
             raise InvalidEncryptionConfiguration(
                 "Invalid Encryption Configuration: kmsDataKeyReusePeriodSeconds must be between 60 and 900")

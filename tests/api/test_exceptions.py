@@ -243,7 +243,7 @@ def test_customer_managed_key_is_accepted_and_echoed(sfn: Any, name: str) -> Non
     # statesim has no KMS: the key is kept as given and never used
     arn = machine(sfn, name, encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": KEY})
     assert sfn.describe_state_machine(stateMachineArn=arn)["encryptionConfiguration"] == {
-        "type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": KEY, "kmsDataKeyReusePeriodSeconds": 300}
+        "type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": KEY}
     config = {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": KEY, "kmsDataKeyReusePeriodSeconds": 900}
     activity = sfn.create_activity(name=name, encryptionConfiguration=config)["activityArn"]
     assert sfn.describe_activity(activityArn=activity)["encryptionConfiguration"] == config

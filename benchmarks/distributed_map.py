@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import tempfile
 import threading
 import time
@@ -66,6 +65,7 @@ def main() -> None:
     from botocore.config import Config
 
     from api.app import create_app
+    from api.server import listen
     from engine.runtime import Runtime
     from engine.store import MemoryStore
 
@@ -76,8 +76,7 @@ def main() -> None:
     (root / "bench-in" / "items.jsonl").write_text("\n".join(lines) + "\n")
     runtime = Runtime(MemoryStore())
     runtime.integrations.configure(s3_dir=root)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = listen("127.0.0.1", 0)  # TCP_NODELAY: no 40 ms delayed-ACK stall per boto3 call
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

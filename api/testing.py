@@ -3,7 +3,7 @@
 Fixtures: ``statesim_registry`` (a fresh TaskRegistry), ``statesim_engine`` (in-process runs),
 ``statesim_server`` (the real HTTP server on an ephemeral port, ``.endpoint_url``,
 ``.client("stepfunctions")``), ``statesim_mock_config`` (SFN_MOCK_CONFIG, override to supply one).
-Both run on ``engine.clock.SkippingClock``: Wait states and Retry intervals finish at once, but
+Both run on ``engine.clock.ScaledClock(0)``: Wait states and Retry intervals finish at once, but
 never while a Task runs, so task timeouts, heartbeats and callbacks stay real.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from engine.clock import SkippingClock
+from engine.clock import ScaledClock
 from engine.tasks.builtin import with_builtins
 from engine.tasks.mocks import MockConfig, mocked
 from engine.tasks.registry import TaskRegistry
@@ -60,7 +60,7 @@ class StatesimServer:
         from api.server import listen
         from engine.runtime import Runtime
         from engine.store import MemoryStore
-        self.runtime = Runtime(MemoryStore(), clock=clock or SkippingClock(), registry=registry,
+        self.runtime = Runtime(MemoryStore(), clock=clock or ScaledClock(0), registry=registry,
                                mock_config=mock_config, **runtime_options)
         self.registry = self.runtime.registry
         self._sock = listen("127.0.0.1", 0)
@@ -129,7 +129,7 @@ if pytest is not None:
     @pytest.fixture
     def statesim_engine(statesim_registry: TaskRegistry, statesim_mock_config: MockConfig | None) -> Engine:
         """Run definitions in process: ``statesim_engine.run(definition, input) -> ExecutionResult``."""
-        return Engine(statesim_registry, SkippingClock(), statesim_mock_config)
+        return Engine(statesim_registry, ScaledClock(0), statesim_mock_config)
 
     @pytest.fixture
     def statesim_server(statesim_registry: TaskRegistry,

@@ -1,8 +1,8 @@
-"""Time for the whole engine: one Clock protocol, four implementations.
+"""Time for the whole engine: one Clock protocol, three implementations.
 
 Wait states, Retry intervals, timeouts and heartbeats read ``now()`` and ``sleep()``
-through one clock object, so tests can skip time (ManualClock, SkippingClock) or scale it
-(ScaledClock, like Step Functions Local's WAIT_TIME_SCALE).
+through one clock object, so tests can skip time (ManualClock; ScaledClock(0), which the
+pytest plugin runs on) or scale it (ScaledClock, like Step Functions Local's WAIT_TIME_SCALE).
 """
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ class SystemClock:
         await anyio.sleep(max(0.0, seconds))
 
 
+_HOLD_DEPTH: ContextVar[int] = ContextVar("statesim_hold_depth", default=0)
+
+
 class ScaledClock:
     """Time ``1 / scale`` times faster than real time; ``scale`` 0 skips waiting entirely.
 
@@ -54,7 +57,9 @@ class ScaledClock:
     skipped so far. Timers fire one at a time in the order unscaled time would fire them, each
     after the others had a few scheduling rounds to register theirs; ``now()`` then moves to the
     firing timer's deadline (never back), so a 1-hour Wait ends with ``now()`` one hour later and
-    a 5 s machine timeout fires before a 60 s Wait in that machine.
+    a 5 s machine timeout fires before a 60 s Wait in that machine. Nothing skips while a Task
+    runs (:meth:`hold`, taken by the task integrations): its timeouts and heartbeats, and every
+    other timer meanwhile, follow real time, so a Task that takes real time never times out at once.
     """
 
     SETTLE_ROUNDS = 5
@@ -69,11 +74,18 @@ class ScaledClock:
         self._mono = time.monotonic()
         self._due: list[tuple[datetime, int, _Timer]] = []
         self._seq = itertools.count()
+        self._holds = 0
+        self._idle: anyio.Event | None = None  # set when the last hold ends
 
     def now(self) -> datetime:
         if self.scale:
             return self._start + timedelta(seconds=(time.monotonic() - self._mono) / self.scale)
         return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+
+    @property
+    def skipped(self) -> float:
+        """Seconds of clock time skipped so far (scale 0)."""
+        return self._offset
 
     async def sleep(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
@@ -85,13 +97,8 @@ class ScaledClock:
         timer = _Timer()
         heapq.heappush(self._due, (deadline, next(self._seq), timer))
         try:
-            while True:
-                for _ in range(self.SETTLE_ROUNDS):
-                    await anyio.lowlevel.checkpoint()
-                if self._head() is timer:
-                    break
-                await timer.turn.wait()
-                timer.turn = anyio.Event()
+            while not await self._may_fire(timer, deadline):
+                pass
         except BaseException:  # cancelled (a timeout fired, StopExecution): give up the turn
             timer.gone = True
             self._wake_head()
@@ -101,12 +108,65 @@ class ScaledClock:
         self._offset = max(self._offset, skipped)
         self._wake_head()
 
+    async def _may_fire(self, timer: _Timer, deadline: datetime) -> bool:
+        for _ in range(self.SETTLE_ROUNDS):
+            await anyio.lowlevel.checkpoint()
+        if self._head() is not timer:
+            await timer.turn.wait()
+            timer.turn = anyio.Event()
+            return False
+        remaining = (deadline - self.now()).total_seconds()
+        if self._holds == 0 or remaining <= 0:
+            return True
+        if self._idle is None:  # a Task runs: wait in real time, or until no Task runs
+            self._idle = anyio.Event()
+        with anyio.move_on_after(remaining):
+            await self._idle.wait()
+        return False
+
     async def _sleep_scaled(self, seconds: float) -> None:
         # The event loop may wake a sleeper a hair early: sleep on until the deadline has passed.
         until = time.monotonic() + seconds * self.scale
         while (left := until - time.monotonic()) > 0:
             await anyio.sleep(left)
         await anyio.lowlevel.checkpoint()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """No skipping inside (a Task is running: its timeouts and heartbeats follow real time).
+
+        Re-entrant per task: nested holds of one task count once, so :meth:`release` undoes it.
+        """
+        depth = _HOLD_DEPTH.get()
+        token = _HOLD_DEPTH.set(depth + 1)
+        if depth == 0:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            _HOLD_DEPTH.reset(token)
+            if depth == 0:
+                self._unhold()
+
+    @contextmanager
+    def release(self) -> Iterator[None]:
+        """Undo this task's hold inside (a task waiting for a nested execution lets that one skip time)."""
+        if _HOLD_DEPTH.get() == 0:
+            yield
+            return
+        token = _HOLD_DEPTH.set(0)
+        self._unhold()
+        try:
+            yield
+        finally:
+            self._holds += 1
+            _HOLD_DEPTH.reset(token)
+
+    def _unhold(self) -> None:
+        self._holds -= 1
+        if self._holds == 0 and self._idle is not None:
+            self._idle.set()
+            self._idle = None
 
     @property
     def pending(self) -> int:
@@ -132,101 +192,6 @@ class _Timer:
     def __init__(self) -> None:
         self.turn = anyio.Event()
         self.gone = False
-
-
-_HOLD_DEPTH: ContextVar[int] = ContextVar("statesim_hold_depth", default=0)
-
-
-class SkippingClock:
-    """Real time, except that when no Task is running the earliest sleeper jumps time to its deadline."""
-
-    def __init__(self, tick: float = 0.002) -> None:
-        self.tick = tick
-        self._offset = 0.0
-        self._holds = 0
-        self._sleepers: list[tuple[datetime, int]] = []
-        self._gone: set[int] = set()
-        self._events: dict[int, anyio.Event] = {}
-        self._seq = itertools.count()
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
-
-    @property
-    def skipped(self) -> float:
-        """Seconds of clock time skipped so far."""
-        return self._offset
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """No skipping inside (a Task is running: its timeouts and heartbeats follow real time).
-
-        Re-entrant per task: nested holds of one task count once, so :meth:`release` undoes it.
-        """
-        depth = _HOLD_DEPTH.get()
-        token = _HOLD_DEPTH.set(depth + 1)
-        if depth == 0:
-            self._holds += 1
-        try:
-            yield
-        finally:
-            _HOLD_DEPTH.reset(token)
-            if depth == 0:
-                self._holds -= 1
-
-    @contextmanager
-    def release(self) -> Iterator[None]:
-        """Undo this task's hold inside (a task waiting for a nested execution lets that one skip time)."""
-        if _HOLD_DEPTH.get() == 0:
-            yield
-            return
-        token = _HOLD_DEPTH.set(0)
-        self._holds -= 1
-        try:
-            yield
-        finally:
-            self._holds += 1
-            _HOLD_DEPTH.reset(token)
-
-    def _earliest(self) -> tuple[datetime, int] | None:
-        while self._sleepers and self._sleepers[0][1] in self._gone:
-            self._gone.discard(heapq.heappop(self._sleepers)[1])
-        return self._sleepers[0] if self._sleepers else None
-
-    def _wake_earliest(self) -> None:
-        """Let the (new) earliest sleeper take over polling."""
-        earliest = self._earliest()
-        if earliest is not None:
-            self._events[earliest[1]].set()
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await anyio.lowlevel.checkpoint()
-            return
-        key = (self.now() + timedelta(seconds=seconds), next(self._seq))
-        heapq.heappush(self._sleepers, key)
-        self._events[key[1]] = anyio.Event()
-        try:
-            while True:
-                remaining = (key[0] - self.now()).total_seconds()
-                if remaining <= 0:
-                    return
-                if self._earliest() != key:
-                    # Only the earliest sleeper polls; the others sleep until woken or due in real time.
-                    with anyio.move_on_after(remaining):
-                        await self._events[key[1]].wait()
-                    self._events[key[1]] = anyio.Event()
-                    continue
-                # A tick of real time first: tasks started alongside get to register their sleeps.
-                await anyio.sleep(self.tick)
-                remaining = (key[0] - self.now()).total_seconds()
-                if remaining > 0 and self._holds == 0 and self._earliest() == key:
-                    self._offset += remaining
-                    return
-        finally:
-            self._gone.add(key[1])
-            del self._events[key[1]]
-            self._wake_earliest()
 
 
 class ManualClock:

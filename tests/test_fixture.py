@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.testing import Engine, StatesimServer
-from engine.clock import SkippingClock
+from engine.clock import ScaledClock
 from engine.tasks.mocks import MockConfig
 from engine.tasks.registry import TaskRegistry
 
@@ -32,7 +32,7 @@ def test_engine_runs_in_process_with_the_registry(statesim_engine: Engine, state
 
 
 def test_engine_runs_a_mock_test_case(statesim_registry: TaskRegistry) -> None:
-    engine = Engine(statesim_registry, SkippingClock(), MockConfig.load(DATA / "MockConfigFile.json"))
+    engine = Engine(statesim_registry, ScaledClock(0), MockConfig.load(DATA / "MockConfigFile.json"))
     result = engine.run((DATA / "LambdaSQSIntegration.asl.json").read_text(), {}, test_case="RetryPath",
                         machine_name="LambdaSQSIntegration")
     assert result.status == "SUCCEEDED"

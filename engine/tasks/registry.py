@@ -183,7 +183,7 @@ class TaskRegistry:
 
 @contextmanager
 def held(clock: object) -> Iterator[None]:
-    """While a task runs, a clock that skips time (engine.clock.SkippingClock) must not skip."""
+    """While a task runs, a clock that skips time (engine.clock.ScaledClock at scale 0) must not skip."""
     hold = getattr(clock, "hold", None)
     if hold is None:
         yield

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from engine.clock import ScaledClock, SkippingClock
+from engine.clock import ScaledClock
 from engine.runtime import Runtime
 from engine.store import MemoryStore
 from engine.tasks.mocks import MockConfig
@@ -30,7 +30,7 @@ SQS_RESULT = {"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51",
 @pytest.fixture(scope="module")
 def mocked_server() -> Iterator[Server]:
     # Retry intervals (2 s, 4 s, 8 s) are skipped by the clock.
-    runtime = Runtime(MemoryStore(), clock=SkippingClock(), mock_config=MockConfig.load(DATA / "MockConfigFile.json"))
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(0), mock_config=MockConfig.load(DATA / "MockConfigFile.json"))
     with Server(runtime) as running:
         yield running
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from engine.runtime import Runtime
 from engine.store import MemoryStore
-from engine.clock import SkippingClock
+from engine.clock import ScaledClock
 from tests.api.conftest import ROLE, Server, make_client, wait_for
 from tests.api.test_tasks_lambda import ThreadServer
 
@@ -61,7 +61,7 @@ def aws_endpoint() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def sfn(local_api: str, aws_endpoint: Server) -> Iterator[Any]:
-    runtime = Runtime(MemoryStore(), clock=SkippingClock())
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(0))
     with Server(runtime) as server:
         yield make_client(server.endpoint)
 
@@ -165,7 +165,7 @@ def test_aws_sdk_without_endpoint_fails_clearly(sfn: Any) -> None:
 
 @pytest.fixture
 def forwarding(aws_endpoint: Server, local_api: str) -> Iterator[Any]:
-    runtime = Runtime(MemoryStore(), clock=SkippingClock())
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(0))
     runtime.integrations.configure(aws_endpoint=aws_endpoint.endpoint)
     with Server(runtime) as server:
         yield make_client(server.endpoint)
@@ -198,7 +198,7 @@ def test_aws_sdk_errors_are_service_dot_exception(forwarding: Any) -> None:
 
 
 def test_bedrock_invoke_model_forwarded(local_api: str) -> None:
-    runtime = Runtime(MemoryStore(), clock=SkippingClock())
+    runtime = Runtime(MemoryStore(), clock=ScaledClock(0))
     runtime.integrations.configure(aws_endpoint=local_api)
     definition = task("arn:aws:states:::bedrock:invokeModel", Parameters={
         "ModelId": "anthropic.claude-3-haiku", "Body": {

@@ -1,4 +1,4 @@
-"""Clock implementations: ManualClock wakes sleepers in order, ScaledClock scales or skips time, SkippingClock skips it."""
+"""Clock implementations: ManualClock wakes sleepers in order, ScaledClock scales or skips time."""
 from __future__ import annotations
 
 import time
@@ -8,11 +8,11 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from engine.clock import Clock, ManualClock, ScaledClock, SkippingClock, SystemClock
+from engine.clock import Clock, ManualClock, ScaledClock, SystemClock
 
 
 def test_implementations_match_protocol() -> None:
-    for clock in (SystemClock(), ScaledClock(0), ScaledClock(0.5), SkippingClock(), ManualClock()):
+    for clock in (SystemClock(), ScaledClock(0), ScaledClock(0.5), ManualClock()):
         assert isinstance(clock, Clock)
 
 
@@ -167,8 +167,8 @@ def test_scaled_clock_rejects_a_negative_scale() -> None:
         ScaledClock(-1)
 
 
-def test_skipping_clock_wakes_sleepers_in_order_and_holds_during_tasks() -> None:
-    clock = SkippingClock()
+def test_scaled_clock_zero_skips_in_order_but_not_while_held() -> None:
+    clock = ScaledClock(0)
     woke: list[tuple[str, float]] = []
 
     async def sleeper(name: str, seconds: float) -> None:
@@ -182,9 +182,57 @@ def test_skipping_clock_wakes_sleepers_in_order_and_holds_during_tasks() -> None
         with clock.hold():
             with anyio.move_on_after(0.05):
                 await clock.sleep(600)
+            await clock.sleep(0.02)  # real time while held
         assert round(clock.skipped) == 7200  # nothing skipped while held
 
     started = time.monotonic()
     anyio.run(main)
     assert woke == [("short", 3600), ("long", 7200)]
+    assert time.monotonic() - started < 1
+
+
+async def test_scaled_clock_zero_skips_again_when_the_hold_ends() -> None:
+    clock = ScaledClock(0)
+    start = clock.now()
+
+    async def held_task() -> None:
+        with clock.hold():
+            await anyio.sleep(0.05)  # a Task taking real time
+
+    with anyio.fail_after(1):
+        async with anyio.create_task_group() as group:
+            group.start_soon(held_task)
+            await anyio.lowlevel.checkpoint()
+            await clock.sleep(3600)  # waits for the hold to end, then skips
+    assert 3600 <= (clock.now() - start).total_seconds() < 3601
+
+
+async def test_scaled_clock_zero_release_lets_a_nested_run_skip() -> None:
+    clock = ScaledClock(0)
+    with anyio.fail_after(1):
+        with clock.hold():
+            with clock.release():
+                await clock.sleep(3600)
+    assert round(clock.skipped) == 3600
+
+
+def test_scaled_clock_zero_a_task_taking_real_time_does_not_time_out() -> None:
+    # `statesim serve --wait-time-scale 0`: a 60 s TimeoutSeconds must not fire while a 0.1 s task runs.
+    from engine import asl
+    from engine.tasks.builtin import with_builtins
+    from engine.tasks.registry import TaskRegistry
+
+    registry = TaskRegistry()
+
+    async def slow(event: object) -> str:
+        await anyio.sleep(0.1)
+        return "done"
+
+    registry.register("arn:aws:lambda:*:*:function:slow", slow)
+    definition = {"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:slow", "TimeoutSeconds": 60,
+        "Next": "W"}, "W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    started = time.monotonic()
+    result = asl.run_sync(definition, "{}", registry=with_builtins(registry), clock=ScaledClock(0))
+    assert (result.status, result.output) == ("SUCCEEDED", '"done"')
     assert time.monotonic() - started < 1

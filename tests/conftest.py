@@ -9,9 +9,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def requires_shared(sub: str = "") -> pytest.MarkDecorator:
+    """Skip (saying why) where ``../shared/<sub>`` is not beside the project, e.g. in a clone
+    elsewhere; CI runs these tests where it is, as it runs the conformance folders when they exist."""
+    where = SHARED / sub if sub else SHARED
+    return pytest.mark.skipif(not where.is_dir(), reason=f"shared material not found at {where}")
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     """The read-only shared folder beside the project (conformance cases, clients, specs)."""
     if not SHARED.is_dir():
-        pytest.fail(f"shared material not found at {SHARED}")
+        pytest.skip(f"shared material not found at {SHARED}")
     return SHARED

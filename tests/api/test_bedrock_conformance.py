@@ -8,7 +8,9 @@ import pytest
 
 from benchmarks import flows_conformance as runner
 from tests.api.conftest import Server
-from tests.conftest import SHARED
+from tests.conftest import SHARED, requires_shared
+
+pytestmark = requires_shared("conformance/flows")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ import pytest
 from api.bedrock_agent import FlowService, flow_service
 from engine.tasks.registry import TaskFailure, TaskRegistry
 from tests.api.conftest import ROLE, Server, make_client
-from tests.conftest import SHARED
+from tests.conftest import SHARED, requires_shared
+
+pytestmark = requires_shared("clients/bedrock-flows")
 
 SAMPLES = SHARED / "clients" / "bedrock-flows"
 MODEL = "global.anthropic.claude-haiku-4-5-20251001-v1:0"

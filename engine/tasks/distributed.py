@@ -8,6 +8,7 @@ writer failures ``States.ResultWriterFailed``.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import uuid
@@ -22,6 +23,7 @@ from engine.types import JSON
 _S3 = "arn:aws:states:::s3:"
 _DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
 RESULTS_PER_FILE = 10_000
+MAX_ITEMS = 100_000_000
 
 
 def _states(raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -78,31 +80,148 @@ async def _s3(registry: TaskRegistry | None, action: str, params: dict[str, Any]
 
 async def read_items(reader: Mapping[str, Any], renderer: Renderer, registry: TaskRegistry | None,
                      ctx: TaskContext) -> list[JSON]:
-    """The items an ItemReader yields (``ReaderConfig.MaxItems`` applied)."""
+    """The items an ItemReader yields (``ReaderConfig.MaxItems`` / ``MaxItemsPath`` applied).
+
+    ``s3:getObject`` reads one object by ``ReaderConfig.InputType`` (JSON with an optional
+    ``ItemsPointer``, JSONL, CSV, MANIFEST = an S3 inventory manifest.json) or ``ManifestType``
+    (S3_INVENTORY; ATHENA_DATA = a CSV list of ``s3://`` data files of ``InputType``);
+    ``s3:listObjectsV2`` yields the objects' metadata, or with ``Transformation``
+    LOAD_AND_FLATTEN the items of every listed object.
+    """
     resource = str(reader.get("Resource", ""))
     params = renderer.render(reader, "ItemReader")
     config = reader.get("ReaderConfig") or {}
+    if not isinstance(config, Mapping):
+        config = {}
     failed = ErrorName.ITEM_READER_FAILED
+    limit = _max_items(config, renderer)
     if resource.endswith(":s3:listObjectsV2"):
         listing = await _s3(registry, "listObjectsV2", params, ctx, failed)
         items: list[JSON] = list(listing.get("Contents") or []) if isinstance(listing, dict) else []
+        if config.get("Transformation") == "LOAD_AND_FLATTEN":
+            bucket, loaded = params.get("Bucket"), []
+            for entry in items:
+                key = entry.get("Key") if isinstance(entry, dict) else None
+                if not isinstance(key, str) or key.endswith("/"):
+                    continue  # "folder" objects have no data
+                loaded += parse_items(await _get_text(registry, ctx, {"Bucket": bucket, "Key": key}), config)
+                if limit and len(loaded) >= limit:
+                    break
+            items = loaded
     elif resource.endswith(":s3:getObject"):
-        body = await _s3(registry, "getObject", params, ctx, failed)
-        text = body.get("Body", "") if isinstance(body, dict) else str(body)
-        items = parse_items(text if isinstance(text, str) else json.dumps(text), config)
+        text = await _get_text(registry, ctx, params)
+        manifest = config.get("ManifestType")
+        if manifest == "S3_INVENTORY" or (manifest is None and config.get("InputType") == "MANIFEST"):
+            items = await _inventory_items(text, config, registry, ctx, limit)
+        elif manifest == "ATHENA_DATA":
+            items = await _athena_items(text, config, registry, ctx, limit)
+        elif manifest is not None:
+            raise StatesError(failed, f"ManifestType '{manifest}' is not supported")
+        else:
+            items = parse_items(text, config)
     else:
         raise StatesError(failed, f"ItemReader resource '{resource}' is not supported")
-    limit = config.get("MaxItems")
-    return items[:limit] if isinstance(limit, int) and limit > 0 else items
+    return items[:limit] if limit else items
+
+
+def _max_items(config: Mapping[str, Any], renderer: Renderer) -> int:
+    """``MaxItems`` (a number, or a JSONata expression) or ``MaxItemsPath``; 0 = no limit."""
+    value: Any = config.get("MaxItems")
+    where = "MaxItems"
+    if isinstance(value, str) and renderer.jsonata:
+        from engine.asl import jsonata
+        value = jsonata.compile_template({"MaxItems": value}, field="ItemReader/ReaderConfig").render(
+            renderer.entry.states(renderer.value), renderer.entry.frame.variables,
+            now=renderer.entry.now())["MaxItems"]
+    elif "MaxItemsPath" in config:
+        from engine.asl import paths
+        where = "MaxItemsPath"
+        text = str(config["MaxItemsPath"])
+        try:
+            value = paths.compile_path(text).get(renderer.entry.scope(renderer.value))
+        except paths.PathNotFound:
+            raise StatesError(ErrorName.RUNTIME, f"Invalid path '{text}' : No results for path: "
+                                                 f"{text}") from None
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        raise StatesError(ErrorName.RUNTIME, f"The {where} field refers to value \"{value}\" which is not a "
+                                             f"valid non-negative integer")
+    return min(int(value), MAX_ITEMS)
+
+
+async def _get_text(registry: TaskRegistry | None, ctx: TaskContext, params: Mapping[str, Any]) -> str:
+    """An object's text (gzip-compressed objects are inflated, as AWS's reader does)."""
+    body = await _s3(registry, "getObject", dict(params), ctx, ErrorName.ITEM_READER_FAILED)
+    data = body.get("Body", "") if isinstance(body, dict) else body
+    if isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return raw.decode("utf-8", errors="replace")
+    return data if isinstance(data, str) else json.dumps(data)
+
+
+def _bucket_name(value: Any) -> Any:
+    """``arn:aws:s3:::name`` -> ``name`` (inventory manifests name their destination bucket by ARN)."""
+    return value.rsplit(":", 1)[1] if isinstance(value, str) and value.startswith("arn:") else value
+
+
+async def _inventory_items(text: str, config: Mapping[str, Any], registry: TaskRegistry | None,
+                           ctx: TaskContext, limit: int) -> list[JSON]:
+    """An S3 inventory ``manifest.json``: the rows of its CSV data files, keyed by its ``fileSchema``."""
+    failed = ErrorName.ITEM_READER_FAILED
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StatesError(failed, f"Invalid S3 inventory manifest: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        raise StatesError(failed, "Invalid S3 inventory manifest: it has no 'files' list")
+    if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
+        raise StatesError(failed, f"S3 inventory fileFormat '{manifest.get('fileFormat')}' is not supported; "
+                                  "the inventory report must be CSV")
+    headers = [h.strip() for h in str(manifest.get("fileSchema", "")).split(",") if h.strip()]
+    csv_config = {"CSVHeaderLocation": "GIVEN", "CSVHeaders": headers,
+                  "CSVDelimiter": config.get("CSVDelimiter", "COMMA")}
+    bucket = _bucket_name(manifest.get("destinationBucket"))
+    items: list[JSON] = []
+    for entry in manifest["files"]:
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, str):
+            raise StatesError(failed, "Invalid S3 inventory manifest: a file has no 'key'")
+        items += _csv_items(await _get_text(registry, ctx, {"Bucket": bucket, "Key": key}), csv_config)
+        if limit and len(items) >= limit:
+            break
+    return items
+
+
+async def _athena_items(text: str, config: Mapping[str, Any], registry: TaskRegistry | None,
+                        ctx: TaskContext, limit: int) -> list[JSON]:
+    """An Athena UNLOAD manifest (one ``s3://bucket/key`` per line): the items of each data file."""
+    items: list[JSON] = []
+    for line in text.splitlines():
+        uri = line.strip().strip('"')
+        if not uri:
+            continue
+        if not uri.startswith("s3://") or "/" not in uri[5:]:
+            raise StatesError(ErrorName.ITEM_READER_FAILED, f"Invalid data file location in the manifest: {uri}")
+        bucket, key = uri[5:].split("/", 1)
+        items += parse_items(await _get_text(registry, ctx, {"Bucket": bucket, "Key": key}), config)
+        if limit and len(items) >= limit:
+            break
+    return items
 
 
 def parse_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
-    """An S3 object's items by ``ReaderConfig.InputType``: JSON (an array), JSONL, CSV."""
+    """An S3 object's items by ``ReaderConfig.InputType``: JSON (an array, or the array ``ItemsPointer`` selects), JSONL, CSV."""
     kind = config.get("InputType", "JSON")
     failed = ErrorName.ITEM_READER_FAILED
     try:
         if kind == "JSON":
             items = json.loads(text)
+            pointer = config.get("ItemsPointer")
+            if pointer:
+                items = _pointer(items, str(pointer))
             if not isinstance(items, list):
                 raise StatesError(failed, "Attempting to map over non-iterable node.")
             return items
@@ -115,22 +234,41 @@ def parse_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
     raise StatesError(failed, f"InputType '{kind}' is not supported")
 
 
-def _csv_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
-    delimiter = _DELIMITERS.get(str(config.get("CSVDelimiter", "COMMA")), ",")
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
-        headers = list(config.get("CSVHeaders") or [])
-    else:
-        headers, rows = (rows[0], rows[1:]) if rows else ([], [])
-    items: list[JSON] = []
-    for row in rows:
-        if not row:
-            continue
-        if len(row) != len(headers):
+def _pointer(document: JSON, pointer: str) -> JSON:
+    """RFC 6901 JSON Pointer (``/inventory/products/featured``)."""
+    if pointer in ("", "/"):
+        return document
+    node = document
+    for raw in pointer.lstrip("/").split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
             raise StatesError(ErrorName.ITEM_READER_FAILED,
-                              f"The number of fields in a row ({len(row)}) does not match the headers ({len(headers)})")
-        items.append(dict(zip(headers, row)))
-    return items
+                              f"The ItemsPointer '{pointer}' does not point to a node of the JSON file")
+    return node
+
+
+def _csv_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
+    """Rows as objects: fields are strings, a short row gets empty strings, a long row's extra fields are
+    skipped; quotes may wrap delimiters and newlines, "" and backslash escape (AWS's CSV rules)."""
+    delimiter = _DELIMITERS.get(str(config.get("CSVDelimiter", "COMMA")), ",")
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, escapechar="\\", doublequote=True,
+                      strict=False)
+    try:
+        parsed = [row for row in rows if row]
+    except csv.Error as exc:
+        raise StatesError(ErrorName.ITEM_READER_FAILED, f"Invalid CSV in the item source: {exc}") from None
+    if config.get("CSVHeaderLocation", "FIRST_ROW") == "GIVEN":
+        headers = [str(h) for h in config.get("CSVHeaders") or []]
+    else:
+        headers, parsed = (parsed[0], parsed[1:]) if parsed else ([], [])
+    if not headers:
+        raise StatesError(ErrorName.ITEM_READER_FAILED, "The CSV header is empty")
+    width = len(headers)
+    return [dict(zip(headers, row[:width] + [""] * (width - len(row)))) for row in parsed]
 
 
 def _execution_result(map_run_arn: str, item: JSON, output: JSON = None,

@@ -21,14 +21,27 @@ from engine.tasks.registry import TaskRegistry
                                                                                  {"x": "3", "y": "4"}]),
     ("1|2\n", {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["p", "q"], "CSVDelimiter": "PIPE"},
      [{"p": "1", "q": "2"}]),
-], ids=["json", "jsonl", "csv-first-row", "csv-given-pipe"])
+    # AWS's CSV rules: a short row gets empty strings, a long row's extra fields are skipped
+    ("x,y,z\n1\n1,2,3,4\n", {"InputType": "CSV"}, [{"x": "1", "y": "", "z": ""}, {"x": "1", "y": "2", "z": "3"}]),
+    # quotes wrap delimiters and newlines, "" keeps a quote, backslash escapes the delimiter and itself
+    ('a,b\n"1,2","x\ny"\n"say ""hi""",c\\,d\\\\\n', {"InputType": "CSV"},
+     [{"a": "1,2", "b": "x\ny"}, {"a": 'say "hi"', "b": "c,d\\"}]),
+    ("1;2\r\n3;4\r\n", {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["p", "q"],
+                         "CSVDelimiter": "SEMICOLON"}, [{"p": "1", "q": "2"}, {"p": "3", "q": "4"}]),
+    ('{"inventory": {"products": {"featured": [1, 2]}}}',
+     {"InputType": "JSON", "ItemsPointer": "/inventory/products/featured"}, [1, 2]),
+    ('[[0], [1, 2]]', {"InputType": "JSON", "ItemsPointer": "/1"}, [1, 2]),
+], ids=["json", "jsonl", "csv-first-row", "csv-given-pipe", "csv-short-long-rows", "csv-quotes-escapes",
+        "csv-crlf-semicolon", "json-items-pointer", "json-pointer-index"])
 def test_parse_items(text: str, config: dict[str, Any], items: list[Any]) -> None:
     assert parse_items(text, config) == items
 
 
 @pytest.mark.parametrize(("text", "config", "cause"), [
     ('{"a": 1}', {"InputType": "JSON"}, "Attempting to map over non-iterable node."),
-    ("x,y\n1\n", {"InputType": "CSV"}, "The number of fields in a row (1) does not match the headers (2)"),
+    ("", {"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": []}, "The CSV header is empty"),
+    ('{"a": {"b": 1}}', {"InputType": "JSON", "ItemsPointer": "/a/c"},
+     "The ItemsPointer '/a/c' does not point to a node of the JSON file"),
     ("", {"InputType": "PARQUET"}, "InputType 'PARQUET' is not supported"),
 ])
 def test_parse_errors(text: str, config: dict[str, Any], cause: str) -> None:
@@ -222,3 +235,118 @@ def test_no_failed_file_without_failures(s3: Path) -> None:
     manifest = json.loads((s3 / "out" / key).read_text())
     assert manifest["ResultFiles"]["FAILED"] == []
     assert sorted(p.name for p in (s3 / "out" / key).parent.iterdir()) == ["SUCCEEDED_0.json", "manifest.json"]
+
+
+INVENTORY_ROWS = ('"src","csvDataset/","0","2022-11-16T00:27:19.000Z"\n'
+                  '"src","csvDataset/titles.csv","3399671","2022-11-16T00:29:32.000Z"\n')
+
+
+def _inventory(root: Path) -> None:
+    """An S3 inventory report in bucket ``inv``: manifest.json naming two CSV data files (no header rows)."""
+    data = root / "inv" / "src" / "cfg" / "data"
+    data.mkdir(parents=True)
+    (data / "a.csv").write_text(INVENTORY_ROWS)
+    (data / "b.csv").write_text('"src","imageDataset/pic.jpg","27034","2022-11-15T20:02:16.000Z"\n')
+    (root / "inv" / "src" / "cfg" / "manifest.json").write_text(json.dumps({
+        "sourceBucket": "src", "destinationBucket": "arn:aws:s3:::inv", "version": "2016-11-30",
+        "creationTimestamp": "1668560400000", "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, LastModifiedDate",
+        "files": [{"key": "src/cfg/data/a.csv", "size": 1, "MD5checksum": "x"},
+                  {"key": "src/cfg/data/b.csv", "size": 1, "MD5checksum": "y"}]}))
+
+
+@pytest.mark.parametrize("config", [{"InputType": "MANIFEST"}, {"ManifestType": "S3_INVENTORY"}])
+def test_s3_inventory_manifest(s3: Path, config: dict[str, Any]) -> None:
+    _inventory(s3)
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": config,
+                              "Parameters": {"Bucket": "inv", "Key": "src/cfg/manifest.json"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert result.status == "SUCCEEDED", result.cause
+    items = json.loads(result.output)
+    assert items[1] == {"Bucket": "src", "Key": "csvDataset/titles.csv", "Size": "3399671",
+                        "LastModifiedDate": "2022-11-16T00:29:32.000Z"}
+    assert [i["Key"] for i in items] == ["csvDataset/", "csvDataset/titles.csv", "imageDataset/pic.jpg"]
+
+
+def test_inventory_max_items_path_and_bad_manifest(s3: Path) -> None:
+    _inventory(s3)
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "MANIFEST", "MaxItemsPath": "$.max"},
+                              "Parameters": {"Bucket": "inv", "Key": "src/cfg/manifest.json"}})
+    result = asl.run_sync(definition, '{"max": 2}', registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert [i["Key"] for i in json.loads(result.output)] == ["csvDataset/", "csvDataset/titles.csv"]
+    (s3 / "inv" / "bad.json").write_text('{"fileFormat": "ORC", "files": []}')
+    bad = distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "MANIFEST"},
+                       "Parameters": {"Bucket": "inv", "Key": "bad.json"}})
+    failed = asl.run_sync(bad, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert (failed.error, failed.cause) == (
+        "States.ItemReaderFailed", "S3 inventory fileFormat 'ORC' is not supported; the inventory report must be CSV")
+
+
+def test_max_items_path_must_be_a_count(s3: Path) -> None:
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "data",
+                              "Key": "in/rows.csv"}, "ReaderConfig": {"InputType": "CSV", "MaxItemsPath": "$.max"}})
+    result = asl.run_sync(definition, '{"max": "two"}', registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert (result.error, result.status) == ("States.Runtime", "FAILED")
+    assert 'The MaxItemsPath field refers to value "two"' in (result.cause or "")
+
+
+def test_athena_manifest(s3: Path) -> None:
+    (s3 / "data" / "athena").mkdir()
+    (s3 / "data" / "athena" / "part-1.jsonl").write_text('{"n": 1}\n{"n": 2}\n')
+    (s3 / "data" / "athena" / "part-2.jsonl").write_text('{"n": 3}\n')
+    (s3 / "data" / "athena" / "q-manifest.csv").write_text(
+        "s3://data/athena/part-1.jsonl\ns3://data/athena/part-2.jsonl\n")
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"ManifestType": "ATHENA_DATA", "InputType": "JSONL"},
+                              "Parameters": {"Bucket": "data", "Key": "athena/q-manifest.csv"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert json.loads(result.output) == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+class _Params:
+    """Already-rendered ItemReader Parameters (read_items called directly: the definition validator
+    does not know ReaderConfig.Transformation yet)."""
+
+    jsonata = False
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def render(self, config: Any, what: str) -> dict[str, Any]:
+        return dict(self.params)
+
+
+def test_list_objects_load_and_flatten(s3: Path) -> None:
+    import anyio
+
+    from engine.tasks.distributed import read_items
+    from engine.tasks.registry import TaskContext
+    (s3 / "data" / "logs").mkdir()
+    (s3 / "data" / "logs" / "h1.csv").write_text("id,v\n1,a\n")
+    (s3 / "data" / "logs" / "h2.csv").write_text("id,v\n2,b\n3,c\n")
+    reader = {"Resource": "arn:aws:states:::s3:listObjectsV2",
+              "ReaderConfig": {"InputType": "CSV", "Transformation": "LOAD_AND_FLATTEN"}}
+    registry = Integrations(TaskRegistry(), s3_dir=s3)
+    ctx = TaskContext(resource="arn:aws:states:::s3")
+
+    async def read(config: dict[str, Any]) -> Any:
+        return await read_items({**reader, "ReaderConfig": {**reader["ReaderConfig"], **config}},
+                                _Params({"Bucket": "data", "Prefix": "logs/"}), registry, ctx)  # type: ignore[arg-type]
+
+    assert anyio.run(read, {}) == [{"id": "1", "v": "a"}, {"id": "2", "v": "b"}, {"id": "3", "v": "c"}]
+    assert anyio.run(read, {"MaxItems": 2}) == [{"id": "1", "v": "a"}, {"id": "2", "v": "b"}]
+
+
+def test_gzip_body_from_a_registered_handler() -> None:
+    import gzip
+    registry = TaskRegistry()
+
+    @registry.task("arn:aws:states:::s3:getObject")
+    def get_object(params: Any) -> Any:
+        return {"Body": gzip.compress(b'{"a": 1}\n{"a": 2}\n')}
+
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+                              "Parameters": {"Bucket": "b", "Key": "k.jsonl.gz"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(registry))
+    assert json.loads(result.output) == [{"a": 1}, {"a": 2}]

@@ -87,6 +87,8 @@ class Resume:
     """What the engine's ``previousEventId`` 0/1 map to."""
     wait_until: datetime | None = None
     redriven: bool = False
+    plan: Any = None
+    """A redrive's engine.asl.redrive.Plan (what its Parallel/Map keeps)."""
 
 
 class _EventWriter:
@@ -253,6 +255,11 @@ def _is_activity(resource: str) -> bool:
 def _asl() -> Any:
     import engine.asl as asl
     return asl
+
+
+def _asl_redrive() -> Any:
+    from engine.asl import redrive
+    return redrive
 
 
 @lru_cache(maxsize=256)
@@ -457,7 +464,8 @@ class Runtime:
                 machine = asl.load(_resumable(definition, resume)) if resume else load_machine(definition)
                 result = await asl.run(machine, input_text, info=self.info(record),
                                        registry=self._registry(record), clock=self.clock,
-                                       on_event=self._on_event(run, record, writer))
+                                       on_event=self._on_event(run, record, writer),
+                                       redrive_plan=resume.plan if resume is not None else None)
             if run.deleted and not run.stopped:
                 # AWS: {"error": "States.Runtime", "cause": "State machine <name> has been deleted."}
                 cause = f"State machine {record['stateMachineArn'].split(':')[6]} has been deleted."
@@ -592,16 +600,22 @@ class Runtime:
         self._spawn(record, definition, resume.input_text, resume)
 
     def redrive(self, record: Record) -> Record:
-        """RedriveExecution: append ExecutionRedriven and re-enter the state that failed."""
+        """RedriveExecution: append ExecutionRedriven and re-enter the state that did not complete.
+
+        AWS (RedriveExecution): the unsuccessful state is re-entered with the input it had; in an
+        inline Map or a Parallel only the iterations/branches that failed or were aborted run
+        again, each from the state where it stopped (engine.asl.redrive reads that from the history).
+        """
         history = self.store.events(record["executionArn"])
         definition = self.definition_of(record)
-        resume = _resume_point(json.loads(definition), history, restart=False)
-        if resume is None:
-            resume = Resume(_start_at(definition), record.get("input", "{}"), 0, 0)
+        plan = _asl_redrive().plan(json.loads(definition), history)
+        if plan is None:
+            plan = _asl_redrive().Plan(_start_at(definition), record.get("input", "{}"))
         now = self.clock.now()
         count = int(record.get("redriveCount", 0)) + 1
         event = self._append_after(record["executionArn"], "ExecutionRedriven", {"redriveCount": count}, now)
-        resume = Resume(resume.state, resume.input_text, int(event["id"]) + 1, int(event["id"]), redriven=True)
+        resume = Resume(plan.state, plan.input_text, int(event["id"]) + 1, int(event["id"]), redriven=True,
+                        plan=plan)
         for key in ("stopDate", "error", "cause", "output"):
             record.pop(key, None)
         record.update(status="RUNNING", redriveCount=count, redriveDate=epoch(now))

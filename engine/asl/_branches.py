@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from engine.asl import compat, jsonata, paths
+from engine.asl import compat, inputs, jsonata, paths
 from engine.asl import context as context_object
 from engine.asl.model import DOLLAR, ItemBatcher, Map, Parallel, State
 from engine.asl.states import (
@@ -64,6 +64,7 @@ def _finish(state: State, raw_input: JSON, results: list[JSON], texts: list[str 
 
 async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | None, entry: Entry) -> Outcome:
     ex = frame.ex
+    redriven = ex.redriven.pop(entry, None)
     branch_input = _input(state, value, entry)
     branch_text = text if branch_input is value else paths.dumps(branch_input)
     started = ex.history.add("ParallelStateStarted", frame.last)
@@ -73,12 +74,23 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
     texts: list[str | None] = [None] * count
     completion = [started]
     failure: list[tuple[StatesError, int]] = []
+    todo = list(range(count))
+    if redriven is not None:  # a redrive: branches that succeeded keep their results, AWS runs the others
+        for index, done in redriven.done.items():
+            if 0 <= index < count:
+                results[index], texts[index] = inputs.parse_execution_input(done), done
+        todo = [i for i in todo if i not in redriven.done]
 
-    if not any(branch.may_block for branch in state.branches):
-        for index, branch in enumerate(state.branches):
+    def plan(index: int) -> Any:
+        return redriven.resume.get(index) if redriven is not None else None
+
+    if not any(state.branches[i].may_block for i in todo):
+        for index in todo:
+            branch = state.branches[index]
             child = frame.child(started)
             try:
-                results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+                results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text,
+                                                                    plan(index), True)
             except HistoryLimitExceeded:
                 raise
             except StatesError as err:
@@ -88,7 +100,8 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
                 continue
             completion[0] = child.last
     else:
-        await _run_branches(frame, state, branch_input, branch_text, started, results, texts, completion, failure)
+        await _run_branches(frame, state, branch_input, branch_text, started, results, texts, completion, failure,
+                            todo, plan)
     if failure:
         first, last = failure[0]
         frame.last = last
@@ -100,14 +113,18 @@ async def run_parallel(frame: Frame, state: Parallel, value: JSON, text: str | N
 
 async def _run_branches(frame: Frame, state: Parallel, branch_input: JSON, branch_text: str | None, started: int,
                         results: list[JSON], texts: list[str | None], completion: list[int],
-                        failure: list[tuple[StatesError, int]]) -> None:
+                        failure: list[tuple[StatesError, int]], todo: list[int],
+                        plan: Callable[[int], Any]) -> None:
     ex = frame.ex
     async with unwrap_group(), anyio.create_task_group() as group:
-        for index, branch in enumerate(state.branches):
+        for index in todo:
+            branch = state.branches[index]
+
             async def one(index: int = index, branch: Any = branch) -> None:
                 child = frame.child(started)
                 try:
-                    results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text)
+                    results[index], texts[index] = await ex.run_machine(child, branch, branch_input, branch_text,
+                                                                        plan(index), True)
                 except HistoryLimitExceeded:
                     raise
                 except StatesError as err:
@@ -220,7 +237,8 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
         if state.item_batcher is not None:
             selected = _batches(state, state.item_batcher, value, selected, entry)
         return await _run_distributed(frame, state, value, selected, entry, max_concurrency, tolerated)
-    runner = _IterationRunner(frame, state, selected, max_concurrency, tolerated, started)
+    runner = _IterationRunner(frame, state, selected, max_concurrency, tolerated, started,
+                              ex.redriven.pop(entry, None))
     await runner.run()
     if runner.failure is not None:
         err = runner.failure
@@ -298,7 +316,7 @@ class _IterationRunner:
     """Runs the iterations of one inline Map visit, writing the iteration events."""
 
     def __init__(self, frame: Frame, state: Map, items: list[JSON], max_concurrency: int,
-                 tolerated: int, started: int) -> None:
+                 tolerated: int, started: int, redriven: Any = None) -> None:
         self.frame = frame
         self.state = state
         self.items = items
@@ -313,21 +331,29 @@ class _IterationRunner:
         self.failed = 0
         self.errors: dict[int, StatesError] = {}  # by item index, for a Distributed Map's ResultWriter
         self.failure: StatesError | None = None
+        self.redriven = redriven
+        """A redrive (engine.asl.redrive.Inner): iterations that succeeded are kept, not run again."""
+        self.todo = list(range(len(items)))
+        if redriven is not None:
+            for index, done in redriven.done.items():
+                if 0 <= index < len(items):
+                    self.results[index], self.texts[index] = inputs.parse_execution_input(done), done
+            self.todo = [i for i in self.todo if i not in redriven.done]
 
     async def run(self) -> None:
-        if not self.items:
+        if not self.todo:
             return
-        if self.limit == 1 or len(self.items) == 1 or not self.state.processor.may_block:  # type: ignore[union-attr]
+        if self.limit == 1 or len(self.todo) == 1 or not self.state.processor.may_block:  # type: ignore[union-attr]
             # one at a time: no child tasks needed (an iteration that cannot suspend runs to its end
             # anyway, so running them in turn gives the same events, in one of AWS's orders)
-            for index in range(len(self.items)):
+            for index in self.todo:
                 if not await self._iterate(index):
                     return
             return
         slots = anyio.Semaphore(self.limit)
         async with unwrap_group(), anyio.create_task_group() as group:
             self.group = group
-            for index in range(len(self.items)):
+            for index in self.todo:
                 try:
                     slots.acquire_nowait()  # no yield: the first batch starts together, as on AWS
                 except anyio.WouldBlock:
@@ -357,9 +383,10 @@ class _IterationRunner:
         if started is None:
             started = self._started(index)
         child = self.frame.child(started)
+        plan = self.redriven.resume.get(index) if self.redriven is not None else None
         try:
             self.results[index], self.texts[index] = await self.frame.ex.run_machine(
-                child, self.state.processor, self.items[index], None)  # type: ignore[arg-type]
+                child, self.state.processor, self.items[index], None, plan, True)  # type: ignore[arg-type]
         except HistoryLimitExceeded:
             raise
         except StatesError as err:

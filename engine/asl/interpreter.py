@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from engine.asl import compat, inputs, paths, retry
+from engine.asl import compat, inputs, paths, redrive, retry
 from engine.asl import context as context_object
 from engine.asl.context import ExecutionInfo
 from engine.asl.model import DOLLAR, Catcher, Machine, State, StateMachine
@@ -64,12 +64,22 @@ class Execution:
         self.rng = random.Random()
         self.execution_part = context_object.execution_part(info, input_value)
         self.machine_part = context_object.state_machine_part(info)
+        self.redriven: dict[Entry, redrive.Inner] = {}
+        """A Parallel/Map visit re-entered by a redrive -> its branches/iterations already done."""
 
-    async def run_machine(self, frame: Frame, machine: Machine, value: JSON, text: str | None) -> tuple[JSON, str | None]:
-        """Run states from StartAt until End/Succeed; returns the output and its text."""
+    async def run_machine(self, frame: Frame, machine: Machine, value: JSON, text: str | None,
+                          plan: redrive.Plan | None = None, jump: bool = False) -> tuple[JSON, str | None]:
+        """Run states from StartAt until End/Succeed; returns the output and its text.
+
+        ``plan`` (a redrive): when its state is entered, a Parallel/Map there runs only the
+        branches/iterations that did not succeed; ``jump`` starts at that state, with its input.
+        """
         states = machine.states
         name: str | None = machine.start_at
         history = self.history
+        if plan is not None and jump and plan.state in states:
+            name, text = plan.state, plan.input_text
+            value = inputs.parse_execution_input(text)
         while True:
             state = states[name]  # type: ignore[index]
             if text is None:
@@ -78,6 +88,10 @@ class Execution:
             event_id = history.add(state.type + "StateEntered", prev, _ENTERED,
                                    {"input": text, "inputDetails": NOT_TRUNCATED, "name": state.name})
             entry = Entry(state, frame, event_id, prev, history.last_time)  # type: ignore[arg-type]
+            if plan is not None and state.name == plan.state:
+                if plan.inner is not None:
+                    self.redriven[entry] = plan.inner
+                plan = None
             frame.last = event_id
             frame.current = state
             outcome = await self._visit(frame, state, value, text, entry)
@@ -201,11 +215,12 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
               info: ExecutionInfo | None = None, registry: TaskRegistry | None = None,
               clock: Clock | None = None,
               on_event: Callable[[HistoryEvent], None] | None = None,
-              aws_as_of: date | None = None) -> ExecutionResult:
+              aws_as_of: date | None = None, redrive_plan: redrive.Plan | None = None) -> ExecutionResult:
     """Run one execution to its end; cancelling the calling task aborts it (no event written).
 
     ``aws_as_of`` emulates AWS as it behaved on that date (see engine.asl.compat);
-    None, the default, emulates today's AWS.
+    None, the default, emulates today's AWS. ``redrive_plan`` (engine.asl.redrive): a redriven
+    run's top-level state to re-enter keeps its successful branches/iterations.
     """
     if not isinstance(machine, StateMachine):
         machine = load(machine)
@@ -225,7 +240,7 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
     try:
         if machine.timeout_seconds is not None:
             timed_out, done = await with_timeout(clock, machine.timeout_seconds,
-                                                 lambda: ex.run_machine(frame, machine.root, value, text))
+                                                 lambda: ex.run_machine(frame, machine.root, value, text, redrive_plan))
             if timed_out:
                 history.close()
                 history.add("ExecutionTimedOut", frame.last, "executionTimedOutEventDetails", {})
@@ -233,7 +248,7 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
             assert done is not None
             output, out_text = done
         else:
-            output, out_text = await ex.run_machine(frame, machine.root, value, text)
+            output, out_text = await ex.run_machine(frame, machine.root, value, text, redrive_plan)
     except StatesError as err:
         history.close()
         details: dict[str, Any] = {}

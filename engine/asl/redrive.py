@@ -1,0 +1,183 @@
+"""Where a redriven execution picks up, read from its history (AWS's RedriveExecution rules).
+
+AWS re-enters the state that did not complete (a ``<Type>StateEntered`` without its
+``<Type>StateExited``) with the input it had. Inside an inline Map or a Parallel, only the
+iterations/branches that failed or were aborted run again, each from the state where it
+stopped; the results of the successful ones are kept and are not run again.
+
+    plan = redrive.plan(definition_dict, history_events)
+    # Plan(state="P", input_text='{"a":1}', inner=Inner(done={0: '"ok"'}, resume={1: Plan("B2", ...)}))
+
+Events are assigned to the frame (top level, branch, iteration) they belong to by following
+``previousEventId``: a branch begins with an event pointing at its ``ParallelStateStarted``,
+an iteration with ``MapIterationStarted`` (index given). Several attempts (redrives) in one
+history accumulate: a branch that succeeded in any attempt stays done.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FrameKey = tuple[Any, ...]
+ROOT: FrameKey = ()
+
+
+@dataclass(slots=True)
+class Inner:
+    """What a Parallel/Map re-entered by a redrive does with its branches or iterations."""
+
+    done: dict[int, str] = field(default_factory=dict)
+    """index -> output text of a branch/iteration that already succeeded (not run again)."""
+    resume: dict[int, Plan] = field(default_factory=dict)
+    """index -> where a failed/aborted branch/iteration picks up (absent: from its StartAt)."""
+
+
+@dataclass(slots=True)
+class Plan:
+    """Re-enter ``state`` (in the frame the plan is for) with ``input_text``."""
+
+    state: str
+    input_text: str
+    inner: Inner | None = None
+
+
+@dataclass(slots=True)
+class _Frame:
+    open: tuple[str, str] | None = None     # (state name, input text) entered and not exited
+    output: str | None = None               # output of the last state exited
+    ended: bool = False                     # the last state exited ends the frame
+    succeeded: bool | None = None           # Map iterations: MapIteration{Succeeded,Failed} seen
+
+
+def _walk(states: dict[str, Any], specs: dict[str, dict[str, Any]]) -> None:
+    for name, spec in states.items():
+        if not isinstance(spec, dict):
+            continue
+        specs.setdefault(name, spec)
+        for branch in spec.get("Branches") or []:
+            _walk(branch.get("States") or {}, specs)
+        processor = spec.get("ItemProcessor") or spec.get("Iterator")
+        if isinstance(processor, dict):
+            _walk(processor.get("States") or {}, specs)
+
+
+def _branch_index(spec: dict[str, Any], name: str) -> int | None:
+    for index, branch in enumerate(spec.get("Branches") or []):
+        if name in (branch.get("States") or {}):
+            return index
+    return None
+
+
+def _terminal(spec: dict[str, Any] | None) -> bool:
+    return spec is not None and (spec.get("End") is True or spec.get("Type") in ("Succeed", "Fail"))
+
+
+def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | None:
+    """The plan for the top level; None when no top-level state is left open."""
+    specs: dict[str, dict[str, Any]] = {}
+    _walk(definition.get("States") or {}, specs)
+    frame_of: dict[int, FrameKey] = {}
+    frames: dict[FrameKey, _Frame] = {ROOT: _Frame()}
+    started: dict[int, tuple[FrameKey, str]] = {}   # ParallelStateStarted/MapStateStarted id -> (frame, name)
+    compounds: set[tuple[FrameKey, str]] = set()    # Parallel/Map states started and not exited
+    running: set[tuple[FrameKey, str]] = set()      # ... and not yet succeeded/failed/aborted
+    last_entered: dict[FrameKey, str] = {}
+    for event in history:
+        kind = str(event["type"])
+        eid, prev = int(event["id"]), int(event.get("previousEventId", 0))
+        key = frame_of.get(prev, ROOT)
+        if kind.startswith("MapIteration"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
+            name, index = details.get("name"), details.get("index")
+            parent = _owner(running, key, name)
+            child = (*parent, name, index)
+            frame_of[eid] = child if kind == "MapIterationStarted" else parent
+            record = frames.setdefault(child, _Frame())
+            record.succeeded = None if kind == "MapIterationStarted" else kind == "MapIterationSucceeded"
+            continue
+        entered = event.get("stateEnteredEventDetails")
+        if entered is not None and prev in started:  # the first event of a Parallel branch
+            parent, pname = started[prev]
+            index = _branch_index(specs.get(pname, {}), str(entered.get("name", "")))
+            if index is not None:
+                key = (*parent, pname, index)
+        elif kind in _CLOSING:  # points at a branch's last event, belongs to the state's own frame
+            key = _owner(running, key, None)
+            running.discard((key, last_entered.get(key, "")))
+        elif kind in ("ParallelStateExited", "MapStateExited"):
+            name = str((event.get("stateExitedEventDetails") or {}).get("name", ""))
+            key = _owner(compounds, key, name)
+            compounds.discard((key, name))
+        frame_of[eid] = key
+        frame = frames.setdefault(key, _Frame())
+        if entered is not None:
+            name = str(entered.get("name", ""))
+            frame.open = (name, entered.get("input", "{}"))
+            last_entered[key] = name
+        elif kind in ("ParallelStateStarted", "MapStateStarted"):
+            name = last_entered.get(key, "")
+            started[eid] = (key, name)
+            compounds.add((key, name))
+            running.add((key, name))
+        exited = event.get("stateExitedEventDetails")
+        if exited is not None:
+            name = str(exited.get("name", ""))
+            frame.open = None
+            frame.output = exited.get("output")
+            frame.ended = _terminal(specs.get(name))
+            _forget(frames, key, name)
+    return _plan_for(ROOT, frames, specs)
+
+
+_CLOSING = frozenset({"ParallelStateSucceeded", "ParallelStateFailed", "MapStateSucceeded", "MapStateFailed"})
+"""Events that point at a branch's/iteration's last event but belong to the Parallel/Map's frame
+(``<Type>StateAborted`` of a cancelled sibling points at the failure: a marker, left where it points)."""
+
+
+def _owner(compounds: set[tuple[FrameKey, str]], key: FrameKey, name: Any) -> FrameKey:
+    """The frame of the open Parallel/Map (named ``name``, or any) that ``key`` is in or under."""
+    best: FrameKey | None = None
+    for frame, compound in compounds:
+        if name is not None and compound != name:
+            continue
+        inside = key == frame or (key[:len(frame)] == frame and len(key) > len(frame) and key[len(frame)] == compound)
+        if inside and (best is None or len(frame) > len(best)):
+            best = frame
+    return key if best is None else best
+
+
+def _forget(frames: dict[FrameKey, _Frame], key: FrameKey, name: str) -> None:
+    """A compound state that exited: the records of its branches/iterations are done with."""
+    prefix = (*key, name)
+    for child in [k for k in frames if k[:len(prefix)] == prefix and len(k) > len(key)]:
+        del frames[child]
+
+
+def _plan_for(key: FrameKey, frames: dict[FrameKey, _Frame], specs: dict[str, dict[str, Any]]) -> Plan | None:
+    frame = frames.get(key)
+    if frame is None or frame.open is None:
+        return None
+    name, input_text = frame.open
+    spec = specs.get(name) or {}
+    result = Plan(name, input_text)
+    if spec.get("Type") == "Parallel" or (spec.get("Type") == "Map" and not _distributed(spec)):
+        inner = Inner()
+        prefix = (*key, name)
+        for child, record in frames.items():
+            if len(child) != len(prefix) + 1 or child[:len(prefix)] != prefix:
+                continue
+            index = int(child[-1])
+            done = record.succeeded if spec.get("Type") == "Map" else (record.open is None and record.ended)
+            if done and record.output is not None:
+                inner.done[index] = record.output
+                continue
+            sub = _plan_for(child, frames, specs)
+            if sub is not None:
+                inner.resume[index] = sub
+        result.inner = inner
+    return result
+
+
+def _distributed(spec: dict[str, Any]) -> bool:
+    processor = spec.get("ItemProcessor") or {}
+    return (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"

@@ -11,10 +11,14 @@ import csv
 import gzip
 import io
 import json
+import math
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from engine.errors import ErrorName, StatesError
 from engine.tasks.registry import TaskContext, TaskRegistry
@@ -36,12 +40,18 @@ def _states(raw: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
             yield from _states(processor)
 
 
-def map_config(definition: Mapping[str, Any], state_name: str) -> tuple[Any, Any]:
-    """(ItemReader, ResultWriter) of the Map state ``state_name`` (state names are unique in a machine)."""
+def map_state(definition: Mapping[str, Any], state_name: str) -> Mapping[str, Any] | None:
+    """The raw definition of the state ``state_name`` (state names are unique in a machine)."""
     for name, state in _states(definition):
         if name == state_name:
-            return state.get("ItemReader"), state.get("ResultWriter")
-    return None, None
+            return state
+    return None
+
+
+def map_config(definition: Mapping[str, Any], state_name: str) -> tuple[Any, Any]:
+    """(ItemReader, ResultWriter) of the Map state ``state_name``."""
+    state = map_state(definition, state_name)
+    return (state.get("ItemReader"), state.get("ResultWriter")) if state is not None else (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,24 +281,33 @@ def _csv_items(text: str, config: Mapping[str, Any]) -> list[JSON]:
     return [dict(zip(headers, row[:width] + [""] * (width - len(row)))) for row in parsed]
 
 
-def _execution_result(map_run_arn: str, item: JSON, output: JSON = None,
-                      error: StatesError | None = None) -> dict[str, Any]:
-    """One child execution as AWS exports it (Transformation NONE): a SUCCEEDED one with its
-    Output, a FAILED one with its Error and Cause."""
+def _execution_result(map_run_arn: str, item: JSON, output: JSON = None, error: StatesError | None = None,
+                      status: str | None = None, execution_type: str = "STANDARD") -> dict[str, Any]:
+    """One child execution as AWS exports it (Transformation NONE): a SUCCEEDED one with its Output, a
+    FAILED / ABORTED one with its Error and Cause, a PENDING one (never started: the Map Run failed
+    first) with only its Input.
+
+    An unsuccessful child is ``REDRIVABLE``; an EXPRESS one ``REDRIVABLE_BY_MAP_RUN`` (AWS: failed
+    EXPRESS children can be redriven only as part of their Map Run).
+    """
+    status = status or ("SUCCEEDED" if error is None else "FAILED")
+    if status == "PENDING":
+        return {"Input": _dumps(item), "InputDetails": {"Included": True}, "Status": "PENDING"}
     machine = map_run_arn.replace(":mapRun:", ":stateMachine:").rsplit(":", 1)[0]
     name = str(uuid.uuid4())
     record: dict[str, Any] = {
         "ExecutionArn": f"{machine.replace(':stateMachine:', ':execution:')}:{name}",
         "Input": _dumps(item), "InputDetails": {"Included": True}, "Name": name}
-    if error is None:
+    if status == "SUCCEEDED":
         record |= {"Output": _dumps(output), "OutputDetails": {"Included": True}, "RedriveCount": 0,
                    "RedriveStatus": "NOT_REDRIVABLE",
                    "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
                    "StateMachineArn": machine, "Status": "SUCCEEDED"}
         return record
-    record |= {"Error": error.error} | ({"Cause": error.cause} if error.cause is not None else {})
-    return record | {"RedriveCount": 0, "RedriveStatus": "REDRIVABLE", "StateMachineArn": machine,
-                     "Status": "FAILED"}
+    if error is not None:
+        record |= {"Error": error.error} | ({"Cause": error.cause} if error.cause is not None else {})
+    redrive = "REDRIVABLE_BY_MAP_RUN" if execution_type == "EXPRESS" else "REDRIVABLE"
+    return record | {"RedriveCount": 0, "RedriveStatus": redrive, "StateMachineArn": machine, "Status": status}
 
 
 def _dumps(value: JSON) -> str:
@@ -313,48 +332,71 @@ def _encode(records: list[JSON], output_type: str) -> str:
     return json.dumps(records, separators=(",", ":"), ensure_ascii=False)
 
 
+def _statuses(map_run_arn: str, count: int, errors: Mapping[int, StatesError]) -> tuple[list[str], Any]:
+    """Each child's final status: from the live Map Run when there is one, else from ``errors``."""
+    progress = LIVE.get(map_run_arn)
+    if progress is not None and len(progress.status) == count:
+        return list(progress.status), progress
+    return ["FAILED" if i in errors else "SUCCEEDED" for i in range(count)], None
+
+
 async def write_results(writer: Mapping[str, Any], renderer: Renderer, map_run_arn: str, items: list[JSON],
                         results: list[JSON], registry: TaskRegistry | None, ctx: TaskContext,
                         errors: Mapping[int, StatesError] | None = None) -> JSON:
     """Apply the ResultWriter: with a Resource, write the results as AWS lays them out and return the
     ResultWriterDetails; with only a WriterConfig, return the formatted results (AWS's preview).
 
-    ``errors`` are the tolerated failures by item index. AWS exports executions with the same
-    status to their own files (SUCCEEDED_n.json, FAILED_n.json), and "if a child workflow
+    ``errors`` are the failures by item index. AWS exports executions with the same status to
+    their own files (SUCCEEDED_n.json; FAILED_n.json also holding aborted and timed-out children;
+    PENDING_n.json for the children a failed Map Run never started), and "if a child workflow
     execution fails, Step Functions returns its execution result unchanged", as if the
-    Transformation were NONE.
+    Transformation were NONE. The engine also calls this when the Map Run fails, before
+    ``MapRunFailed``, so a failed run's results are in S3 too.
     """
     errors = errors or {}
     config = writer.get("WriterConfig") or {}
     exporting = "Resource" in writer
     transformation = str(config.get("Transformation", "NONE" if exporting else "COMPACT"))
+    statuses, progress = _statuses(map_run_arn, len(items), errors)
+    execution_type = progress.execution_type if progress is not None else "STANDARD"
 
     def formatted(indexes: list[int]) -> list[JSON]:
-        entries = [_execution_result(map_run_arn, items[i], results[i]) for i in indexes] \
-            if transformation == "NONE" else []
+        entries = [_execution_result(map_run_arn, items[i], results[i], execution_type=execution_type)
+                   for i in indexes] if transformation == "NONE" else []
         return _records(entries, [results[i] for i in indexes], transformation)
+
+    def unsuccessful(index: int) -> dict[str, Any]:
+        return _execution_result(map_run_arn, items[index], error=errors.get(index), status=statuses[index],
+                                 execution_type=execution_type)
 
     if not exporting:  # the preview keeps item order, a failed item as its NONE record
         records: list[JSON] = []
         for index in range(len(items)):
-            records += [_execution_result(map_run_arn, items[index], error=errors[index])] if index in errors \
-                else formatted([index])
+            records += formatted([index]) if statuses[index] == "SUCCEEDED" else [unsuccessful(index)]
         return records
     params = renderer.render(writer, "ResultWriter")
     bucket, prefix = params.get("Bucket"), str(params.get("Prefix", "")).rstrip("/")
     run_id = map_run_arn.rsplit(":", 1)[1]
     folder = f"{prefix}/{run_id}" if prefix else run_id
     output_type = str(config.get("OutputType", "JSON"))
-    succeeded = formatted([i for i in range(len(items)) if i not in errors])
-    failed = [_execution_result(map_run_arn, items[i], error=errors[i]) for i in sorted(errors)]
+    done = [i for i, s in enumerate(statuses) if s == "SUCCEEDED"]
+    failed_indexes = [i for i, s in enumerate(statuses) if s not in ("SUCCEEDED", "PENDING")]
+    pending_indexes = [i for i, s in enumerate(statuses) if s == "PENDING"]
+    succeeded = formatted(done)
+    failed = [unsuccessful(i) for i in failed_indexes]
+    pending = [unsuccessful(i) for i in pending_indexes]
     files = {"FAILED": await _put_files(registry, ctx, bucket, f"{folder}/FAILED", failed, output_type, False),
-             "PENDING": [],
-             "SUCCEEDED": await _put_files(registry, ctx, bucket, f"{folder}/SUCCEEDED", succeeded, output_type, True)}
+             "PENDING": await _put_files(registry, ctx, bucket, f"{folder}/PENDING", pending, output_type, False),
+             "SUCCEEDED": await _put_files(registry, ctx, bucket, f"{folder}/SUCCEEDED", succeeded, output_type,
+                                           True)}
     manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
     manifest_key = f"{folder}/manifest.json"
     await _s3(registry, "putObject", {"Bucket": bucket, "Key": manifest_key,
                                       "Body": json.dumps(manifest, separators=(",", ":"))}, ctx,
               ErrorName.RESULT_WRITER_FAILED)
+    if progress is not None:
+        written = done + failed_indexes
+        progress.results_written = (len(written), sum(progress.weights[i] for i in written))
     return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
 
 
@@ -371,4 +413,148 @@ async def _put_files(registry: TaskRegistry | None, ctx: TaskContext, bucket: An
     return files
 
 
-__all__ = ["Renderer", "map_config", "parse_items", "read_items", "write_results"]
+# ---- the Map Run while it runs ------------------------------------------------------------------
+
+LIVE: weakref.WeakValueDictionary[str, MapRunProgress] = weakref.WeakValueDictionary()
+"""Running Map Runs by ARN (DescribeMapRun's live counts, UpdateMapRun)."""
+
+_ITERATION_END = {"MapIterationSucceeded": "SUCCEEDED", "MapIterationFailed": "FAILED",
+                  "MapIterationAborted": "ABORTED"}
+_COUNTED = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+class MapRunProgress:
+    """One Map Run while it runs: each child execution's status (DescribeMapRun's ``itemCounts`` and
+    ``executionCounts``), what the ResultWriter wrote, and the settings UpdateMapRun changes
+    (``maxConcurrency``, ``toleratedFailureCount`` / ``toleratedFailurePercentage``), which the
+    run follows from the next child on.
+
+    The engine creates one before ``MapRunStarted``, passes :meth:`observe` to the children's event
+    sink and lets :meth:`attach` gate the children's runs by the concurrency.
+    """
+
+    def __init__(self, arn: str, state: Any, children: list[JSON], entry: Any, value: JSON,
+                 max_concurrency: int, tolerated: int, definition: Mapping[str, Any] | None = None) -> None:
+        self.arn = arn
+        self.processor = getattr(state, "processor", None)
+        batched = getattr(state, "item_batcher", None) is not None
+        self.weights = [len(c.get("Items") or []) if batched and isinstance(c, dict) else 1 for c in children]
+        self.status = ["PENDING"] * len(children)
+        self.max_concurrency = max(int(max_concurrency or 0), 0)
+        self.tolerated_count, self.tolerated_percentage = _tolerance_settings(state, entry, value, tolerated)
+        raw = map_state(definition or {}, getattr(state, "name", "")) or {}
+        processor = raw.get("ItemProcessor") or raw.get("Iterator") or {}
+        self.execution_type = str((processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD"))
+        self.results_written = (0, 0)
+        """(child executions, items) the ResultWriter wrote."""
+        self.runner: Any = None
+        """The engine's iteration runner (its ``tolerated`` follows UpdateMapRun)."""
+        self._started: dict[int, int] = {}  # MapIterationStarted event id -> index
+        self._limiter: anyio.CapacityLimiter | None = None
+        LIVE[arn] = self
+
+    # -- engine side --
+
+    def observe(self, event: Mapping[str, Any]) -> None:
+        """The children's events (the Distributed Map's event sink)."""
+        kind = event.get("type")
+        details = event.get(f"{str(kind)[0].lower()}{str(kind)[1:]}EventDetails") or {}
+        index = details.get("index")
+        if not isinstance(index, int) or not 0 <= index < len(self.status):
+            return
+        if kind == "MapIterationStarted":
+            self._started[int(event["id"])] = index
+        elif kind in _ITERATION_END:
+            self.status[index] = _ITERATION_END[str(kind)]
+
+    def attach(self, execution: Any) -> None:
+        """Run ``execution``'s Map children through a concurrency gate UpdateMapRun can widen or narrow."""
+        run = execution.run_machine
+        progress = self
+
+        async def gated(frame: Any, machine: Any, *args: Any, **kwargs: Any) -> Any:
+            index = progress._started.pop(getattr(frame, "last", -1), None)
+            if machine is not progress.processor or index is None:
+                return await run(frame, machine, *args, **kwargs)
+            limiter = progress._gate()
+            token = object()
+            await limiter.acquire_on_behalf_of(token)
+            try:
+                progress.status[index] = "RUNNING"
+                return await run(frame, machine, *args, **kwargs)
+            except anyio.get_cancelled_exc_class():
+                if progress.status[index] == "RUNNING":
+                    progress.status[index] = "ABORTED"
+                raise
+            finally:
+                limiter.release_on_behalf_of(token)
+
+        execution.run_machine = gated
+
+    def _gate(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.max_concurrency or math.inf)
+        return self._limiter
+
+    def tolerated(self) -> int:
+        """How many failed children the run tolerates (the larger of the count and the percentage)."""
+        limits = [self.tolerated_count] if self.tolerated_count else []
+        if self.tolerated_percentage:
+            limits.append(math.floor(sum(self.weights) * self.tolerated_percentage / 100.0))
+        return max(limits) if limits else 0
+
+    # -- API side --
+
+    def update(self, max_concurrency: int | None = None, tolerated_count: int | None = None,
+               tolerated_percentage: float | None = None) -> None:
+        """UpdateMapRun: takes effect for the children not started yet and the next failure."""
+        if max_concurrency is not None:
+            self.max_concurrency = max(int(max_concurrency), 0)
+            if self._limiter is not None:
+                self._limiter.total_tokens = self.max_concurrency or math.inf
+        if tolerated_count is not None:
+            self.tolerated_count = int(tolerated_count)
+        if tolerated_percentage is not None:
+            self.tolerated_percentage = float(tolerated_percentage)
+        if self.runner is not None and (tolerated_count is not None or tolerated_percentage is not None):
+            self.runner.tolerated = self.tolerated()
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(itemCounts, executionCounts) as DescribeMapRun reports them."""
+        executions = dict.fromkeys(_COUNTED, 0)
+        items = dict.fromkeys(_COUNTED, 0)
+        for status, weight in zip(self.status, self.weights):
+            executions[status] += 1
+            items[status] += weight
+        written_executions, written_items = self.results_written
+        return _shaped(items, written_items), _shaped(executions, written_executions)
+
+    def settings(self) -> dict[str, Any]:
+        return {"maxConcurrency": self.max_concurrency, "toleratedFailureCount": self.tolerated_count,
+                "toleratedFailurePercentage": float(self.tolerated_percentage)}
+
+
+def _shaped(counts: dict[str, int], written: int) -> dict[str, int]:
+    return {"pending": counts["PENDING"], "running": counts["RUNNING"], "succeeded": counts["SUCCEEDED"],
+            "failed": counts["FAILED"], "timedOut": counts["TIMED_OUT"], "aborted": counts["ABORTED"],
+            "total": sum(counts.values()), "resultsWritten": written, "failuresNotRedrivable": 0,
+            "pendingRedrive": 0}
+
+
+def _tolerance_settings(state: Any, entry: Any, value: JSON, tolerated: int) -> tuple[int, float]:
+    """The Map's ToleratedFailureCount and ToleratedFailurePercentage as DescribeMapRun shows them."""
+    if entry is None:
+        return tolerated, 0.0
+    from engine.asl._branches import _integer  # the engine's own resolution (literal, path or JSONata)
+    try:
+        count = _integer(state, state.tolerated_failure_count, state.tolerated_failure_count_path, value, entry,
+                         "ToleratedFailureCount", "integer")
+        percentage = _integer(state, state.tolerated_failure_percentage, state.tolerated_failure_percentage_path,
+                              value, entry, "ToleratedFailurePercentage", "float")
+    except StatesError:
+        return tolerated, 0.0
+    return int(count or 0), float(percentage or 0.0)
+
+
+__all__ = ["LIVE", "MapRunProgress", "Renderer", "map_config", "map_state", "parse_items", "read_items",
+           "write_results"]

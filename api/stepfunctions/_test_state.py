@@ -1,9 +1,21 @@
-"""TestState: one state run on its own, as a one-state machine, with AWS's inspection data."""
+"""TestState: one state run on its own, as a one-state machine, with AWS's inspection data.
+
+What AWS documents (TestState API reference, "Testing state machines with TestState API"):
+``definition`` is one state, or a whole machine with ``stateName``; ``input``, ``variables`` and
+(with a mock only) ``context`` seed the run; ``mock`` answers the state under test (``result`` or
+``errorOutput``; Map and Parallel states need one); ``stateConfiguration`` places the test inside a
+larger run (``retrierRetryCount``, ``mapIterationFailureCount``, ``errorCausedByState``,
+``mapItemReaderData``). The answer has ``status`` SUCCEEDED / FAILED / RETRIABLE / CAUGHT_ERROR,
+``output``, ``error``/``cause``, ``nextState`` and, at DEBUG and TRACE, ``inspectionData`` (data-flow
+steps, ``variables``, ``errorDetails``, Map settings; the HTTP request and response of an
+``http:invoke`` Task at TRACE).
+"""
 from __future__ import annotations
 
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from api.errors import InvalidDefinitionError, ValidationException
 from api.stepfunctions._base import Params, Result
@@ -13,6 +25,11 @@ from engine.runtime import Runtime, epoch
 
 
 _TEST_NAME = "TestState"
+_MOCK_STAND_IN = "arn:aws:lambda:us-east-1:123456789012:function:statesim-test-state-mock"
+"""The resource of the Task that stands in for a mocked Map or Parallel state (the mock answers it)."""
+_THRESHOLD_ERROR = "States.ExceedToleratedFailureThreshold"
+_THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+_NO_MOCK_TYPES = ("Pass", "Fail", "Succeed", "Choice", "Wait")
 
 
 def _test_target(p: Params) -> tuple[str, dict[str, Any], str | None]:
@@ -31,6 +48,70 @@ def _test_target(p: Params) -> tuple[str, dict[str, Any], str | None]:
             raise ValidationException("State not found in definition")
         return str(name), state, raw.get("QueryLanguage")
     return p.get("stateName") or _TEST_NAME, raw, None
+
+
+def _json_member(p: Params, member: str) -> Any:
+    """A JSON-text request member (``variables``, ``context``) parsed; None when absent."""
+    text = p.get(member)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValidationException(f"The '{member}' field must be valid JSON") from None
+
+
+def _validate(p: Params, state: dict[str, Any], mock: dict[str, Any] | None, config: dict[str, Any]) -> None:
+    """AWS's request checks, with AWS's messages."""
+    kind = state.get("Type")
+    if mock is not None:
+        if "result" in mock and "errorOutput" in mock:
+            raise ValidationException("A test mock should have only one of the following fields: [result, errorOutput].")
+        if kind in _NO_MOCK_TYPES:
+            raise ValidationException(f"State type '{kind}' is not supported when a mock is specified")
+        if p.get("revealSecrets"):
+            raise ValidationException("TestState does not support RevealSecrets when a mock is specified.")
+        if "result" in mock:
+            try:
+                json.loads(mock["result"])
+            except (TypeError, ValueError):
+                raise ValidationException("Mocked result must be valid JSON") from None
+    else:
+        if config.get("mapIterationFailureCount") is not None:
+            raise ValidationException("TestState does not support MapIterationFailureCount when a mock is not specified.")
+        if kind in ("Map", "Parallel"):
+            raise ValidationException("TestState API does not support Map or Parallel states. "
+                                      "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+        if p.get("context") is not None:
+            raise ValidationException("TestState does not support Context when a mock is not specified.")
+        if kind == "Task" and not p.get("roleArn"):
+            raise ValidationException("RoleArn must be specified when testing a Task state")
+
+
+def _validate_mock_shape(state: dict[str, Any], result: Any) -> None:
+    """Map and Parallel mocks: the shape their real result would have."""
+    kind = state.get("Type")
+    if kind == "Map":
+        if "ResultWriter" in state:
+            if not isinstance(result, dict):
+                raise ValidationException("Mocked result must be a JSON object.")
+        elif not isinstance(result, list):
+            raise ValidationException("Mocked result must be an array.")
+    elif kind == "Parallel":
+        if not isinstance(result, list):
+            raise ValidationException("Mocked result must be an array.")
+        if len(result) != len(state.get("Branches") or []):
+            raise ValidationException(
+                "Mocked result must contain the same number of items as number of Parallel branches.")
+
+
+def _stand_in(state: dict[str, Any]) -> dict[str, Any]:
+    """A Task with the Map/Parallel state's data flow and handlers: the mock answers it as the whole state."""
+    keep = ("Comment", "QueryLanguage", "InputPath", "ResultSelector", "ResultPath", "OutputPath", "Output",
+            "Assign", "Catch", "Retry", "Next", "End")
+    task = {k: v for k, v in state.items() if k in keep}
+    task.update(Type="Task", Resource=_MOCK_STAND_IN)
+    return task
 
 
 def _test_machine(name: str, state: dict[str, Any], language: str | None) -> tuple[dict[str, Any], set[str]]:
@@ -56,12 +137,110 @@ def _test_machine(name: str, state: dict[str, Any], language: str | None) -> tup
     return machine, targets
 
 
-def _retriable(state: dict[str, Any], error: str | None) -> int | None:
+def _matches(equals: list[str], error: str | None) -> bool:
+    if error in equals or "States.ALL" in equals:
+        return True
+    return "States.TaskFailed" in equals and error != "States.Timeout"
+
+
+def _retrier(state: dict[str, Any], error: str | None) -> int | None:
+    """The index of the Retry rule that applies to ``error`` (None when none does)."""
     for index, retrier in enumerate(state.get("Retry", [])):
-        equals = retrier.get("ErrorEquals", [])
-        if (error in equals or "States.ALL" in equals) and retrier.get("MaxAttempts", 3) > 0:
+        if _matches(retrier.get("ErrorEquals", []), error):
             return index
     return None
+
+
+def _backoff(retrier: dict[str, Any], count: int) -> int:
+    """Seconds before the retry after ``count`` earlier retries (IntervalSeconds x BackoffRate^count, capped)."""
+    seconds = float(retrier.get("IntervalSeconds", 1)) * float(retrier.get("BackoffRate", 2.0)) ** count
+    if retrier.get("MaxDelaySeconds") is not None:
+        seconds = min(seconds, float(retrier["MaxDelaySeconds"]))
+    return int(seconds)
+
+
+def _map_items(state: dict[str, Any], input_value: Any, config: dict[str, Any], jsonata: bool,
+               variables: dict[str, Any]) -> list[Any] | None:
+    """The items a Map state iterates over (None when they cannot be known without running it)."""
+    reader_data = config.get("mapItemReaderData")
+    if reader_data is not None:
+        try:
+            value = json.loads(reader_data)
+        except ValueError:
+            return None
+        return value if isinstance(value, list) else None
+    try:
+        if jsonata:
+            from engine.asl import jsonata as jsonata_module
+            items = state.get("Items")
+            if items is None:
+                return input_value if isinstance(input_value, list) else None
+            if jsonata_module.is_expression(items):
+                value = jsonata_module.compile(items).evaluate({"input": input_value}, variables)
+            else:
+                value = items
+            return value if isinstance(value, list) else None
+        from engine.asl import paths
+        scope = paths.Scope(input_value, {}, variables)
+        after_input = input_value
+        if "InputPath" in state:
+            path = None if state["InputPath"] is None else paths.compile_path(state["InputPath"])
+            after_input = paths.input_path(path, scope)
+        value = after_input
+        if state.get("ItemsPath"):
+            value = paths.compile_path(state["ItemsPath"]).get(paths.Scope(after_input, {}, variables))
+        return value if isinstance(value, list) else None
+    except Exception:  # noqa: BLE001 - the run reports the real error
+        return None
+
+
+def _map_mock(state: dict[str, Any], mock: dict[str, Any], config: dict[str, Any], items: list[Any] | None) \
+        -> dict[str, Any]:
+    """The mock a Map stand-in answers: the iterations' failures may exceed the tolerated threshold."""
+    failures = config.get("mapIterationFailureCount")
+    if failures is None or "result" not in mock:
+        return mock
+    if items is not None and failures > len(items):
+        raise ValidationException("Map iteration failure count must be less than or equal to the number of Map iterations")
+    exceeded = False
+    if isinstance(state.get("ToleratedFailureCount"), int):
+        exceeded = failures > state["ToleratedFailureCount"]
+    elif isinstance(state.get("ToleratedFailurePercentage"), (int, float)) and items:
+        exceeded = failures * 100.0 / len(items) > float(state["ToleratedFailurePercentage"])
+    if exceeded:
+        return {"errorOutput": {"error": _THRESHOLD_ERROR, "cause": _THRESHOLD_CAUSE}}
+    return mock
+
+
+async def _run(loaded: Any, input_text: str, info: Any, registry: Any, clock: Any, variables: dict[str, Any],
+               context: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """engine.asl.run with the TestState seeds (variables, context object); also the variables afterwards."""
+    from engine.asl.interpreter import Execution, ExecutionResult, parse_input
+    from engine.asl.states import Frame
+    from engine.errors import StatesError
+    from engine.history import NOT_TRUNCATED, History
+
+    value, text = parse_input(input_text)
+    if info.start_time is None:
+        info.start_time = clock.now()
+    history = History(clock, None)
+    ex = Execution(loaded, info, registry, clock, history, value)
+    if isinstance(context, dict):
+        if isinstance(context.get("Execution"), dict):
+            ex.execution_part = {**ex.execution_part, **context["Execution"]}
+        if isinstance(context.get("StateMachine"), dict):
+            ex.machine_part = {**ex.machine_part, **context["StateMachine"]}
+    history.add("ExecutionStarted", 0, "executionStartedEventDetails",
+                {"input": text, "inputDetails": NOT_TRUNCATED, "roleArn": info.role_arn}, timestamp=info.start_time)
+    frame = Frame(ex, 0, dict(variables))
+    try:
+        _, out_text = await ex.run_machine(frame, loaded.root, value, text)
+    except StatesError as err:
+        history.close()
+        error = getattr(err, "raw_error", err.error)
+        return ExecutionResult("FAILED", None, error, err.cause, history.events), dict(frame.variables)
+    history.close()
+    return ExecutionResult("SUCCEEDED", out_text, None, None, history.events), dict(frame.variables)
 
 
 async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) -> Result:
@@ -72,15 +251,31 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     import engine.asl as asl
 
     name, state, language = _test_target(p)
+    mock = p.get("mock")
+    config = p.get("stateConfiguration") or {}
+    _validate(p, state, mock, config)
     input_text = p.get("input", "{}")
-    parse_execution_input(input_text)
-    machine, targets = _test_machine(name, state, language)
+    input_value = parse_execution_input(input_text)
+    variables = _json_member(p, "variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise ValidationException("The 'variables' field must be a JSON object")
+    variables = variables or {}
+    context = _json_member(p, "context")
+    jsonata = (state.get("QueryLanguage") or language) == "JSONata"
+    run_state = state
+    if mock is not None and state.get("Type") in ("Map", "Parallel"):
+        if "result" in mock:
+            _validate_mock_shape(state, json.loads(mock["result"]))
+        if state.get("Type") == "Map":
+            items = _map_items(state, input_value, config, jsonata, variables)
+            mock = _map_mock(state, mock, config, items)
+        run_state = _stand_in(state)
+    machine, targets = _test_machine(name, run_state, language)
     try:
         loaded = asl.load(machine)
     except InvalidDefinition as exc:
         raise InvalidDefinitionError(exc.message) from None
-    registry = runtime.registry
-    mock = p.get("mock")
+    registry = runtime.integrations  # the user's handlers plus the built-in integrations (Lambda, HTTP, SDK)
     if mock is not None:  # the mock answers the state under test, as a MockConfigFile test case would
         try:
             registry = single_state_mock(registry, name, mock)
@@ -91,11 +286,27 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     record = {"executionArn": arn_builder.express_execution(machine_name, uid, uid), "name": uid,
               "stateMachineArn": arn_builder.state_machine(machine_name), "input": input_text,
               "startDate": epoch(runtime.clock.now()), "roleArn": p.get("roleArn", ""), "type": "EXPRESS"}
-    result = await asl.run(loaded, input_text, info=runtime.info(record), registry=registry, clock=ScaledClock(0))
-    return _test_response(p, name, state, targets, result)
+    result, after_variables = await _run(loaded, input_text, runtime.info(record), registry, ScaledClock(0),
+                                         variables, context)
+    return _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
+                          variables=after_variables, had_variables=bool(variables), input_value=input_value,
+                          context=context)
 
 
-def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str], result: Any) -> Result:
+def _failure(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """error/cause of the last failure event of the state under test (Task, Lambda, ... or a state's own)."""
+    for event in reversed(events):
+        kind = event["type"]
+        if kind.endswith("Failed") and kind != "ExecutionFailed" or kind in ("TaskTimedOut", "ActivityTimedOut"):
+            return next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
+    return None
+
+
+def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str], result: Any, *,
+                   jsonata: bool = False, config: dict[str, Any] | None = None,
+                   variables: dict[str, Any] | None = None, had_variables: bool = False,
+                   input_value: Any = None, context: Any = None) -> Result:
+    config = config or {}
     events = result.history
     entered = [e for e in events if e["type"].endswith("StateEntered")]
     exited = [e for e in events if e["type"].endswith("StateExited")
@@ -105,19 +316,22 @@ def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str
     inspection: Result = {"input": p.get("input", "{}")}
     for event in events:
         if event["type"] == "TaskScheduled":
-            key = "afterArguments" if state.get("QueryLanguage") == "JSONata" else "afterParameters"
-            inspection[key] = event["taskScheduledEventDetails"]["parameters"]
+            if state.get("Type") == "Task":
+                inspection["afterArguments" if jsonata else "afterParameters"] = \
+                    event["taskScheduledEventDetails"]["parameters"]
         elif event["type"] == "TaskSucceeded":
             inspection["result"] = event["taskSucceededEventDetails"]["output"]
     next_entered = [e["stateEnteredEventDetails"]["name"] for e in entered
                     if e["stateEnteredEventDetails"]["name"] in targets and e["stateEnteredEventDetails"]["name"] != name]
     if exited:
         response["output"] = exited[-1]["stateExitedEventDetails"].get("output")
+    error: str | None = None
+    cause: str | None = None
     if result.status == "SUCCEEDED":
-        failed_events = [e for e in events if e["type"] in ("TaskFailed", "LambdaFunctionFailed")]
-        if next_entered and failed_events:
-            details = next(v for k, v in failed_events[-1].items() if k.endswith("EventDetails"))
-            response.update(status="CAUGHT_ERROR", error=details.get("error"), cause=details.get("cause"))
+        failure = _failure(events)
+        if next_entered and failure is not None:
+            error, cause = failure.get("error"), failure.get("cause")
+            response.update(status="CAUGHT_ERROR", error=error, cause=cause)
             catchers = state.get("Catch", [])
             index = next((i for i, c in enumerate(catchers) if c.get("Next") == next_entered[0]), 0)
             inspection["errorDetails"] = {"catchIndex": index}
@@ -128,31 +342,131 @@ def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str
         if next_entered:
             response["nextState"] = next_entered[0]
     else:
-        response.update(status="FAILED", error=result.error, cause=result.cause)
-        retry = _retriable(state, result.error)
+        error, cause = result.error, result.cause
+        response.update(status="FAILED", error=error, cause=cause)
+    if response["status"] in ("FAILED", "CAUGHT_ERROR"):
+        retry = _retrier(state, error)
         if retry is not None:
-            response["status"] = "RETRIABLE"
-            inspection["errorDetails"] = {"retryIndex": retry, "retryBackoffIntervalSeconds": int(
-                state["Retry"][retry].get("IntervalSeconds", 1))}
-            response["nextState"] = name
+            retrier = state["Retry"][retry]
+            count = int(config.get("retrierRetryCount") or 0)
+            if count < int(retrier.get("MaxAttempts", 3)):
+                response = {"status": "RETRIABLE", "error": error, "cause": cause}
+                inspection["errorDetails"] = {"retryIndex": retry, "retryBackoffIntervalSeconds": _backoff(retrier, count)}
+            elif response["status"] == "FAILED":
+                inspection["errorDetails"] = {"retryIndex": retry}
     if level in ("DEBUG", "TRACE"):
-        if state.get("QueryLanguage") != "JSONata" and result.status == "SUCCEEDED":
-            inspection = {**_jsonpath_steps(state, p.get("input", "{}"), inspection.get("result")), **inspection}
-        if "output" in response and response["output"] is not None and state.get("Type") not in ("Choice",
-                                                                                                "Succeed", "Fail"):
-            inspection.setdefault("afterResultSelector", inspection.get("result", response["output"]))
-            inspection.setdefault("afterResultPath", response["output"])
+        kind = state.get("Type")
+        if not jsonata and kind not in ("Map", "Parallel"):
+            if result.status == "SUCCEEDED" or kind == "Task":
+                inspection = {**_jsonpath_steps(state, p.get("input", "{}"), inspection.get("result"),
+                                                variables or {}, context), **inspection}
+            if response["status"] == "SUCCEEDED" and response.get("output") is not None and kind not in (
+                    "Choice", "Succeed", "Fail", "Wait"):
+                inspection.setdefault("afterResultSelector", inspection.get("result", response["output"]))
+                inspection.setdefault("afterResultPath", response["output"])
+        if kind == "Map":
+            inspection.update(_map_inspection(state, input_value, jsonata, config, variables or {}))
+        if variables or had_variables or "Assign" in state:
+            from engine.asl import paths
+            inspection["variables"] = paths.dumps(variables or {})
+        if level == "TRACE" and kind == "Task" and str(state.get("Resource", "")).startswith(
+                "arn:aws:states:::http:invoke"):
+            inspection.update(_http_inspection(inspection, response, p))
         response["inspectionData"] = inspection
     return {k: v for k, v in response.items() if v is not None}
 
 
-def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | None) -> Result:
+def _map_inspection(state: dict[str, Any], input_value: Any, jsonata: bool, config: dict[str, Any],
+                    variables: dict[str, Any]) -> Result:
+    """A Map state's settings and item processing (afterInputPath, afterItemsPath, afterItemSelector)."""
+    from engine.asl import paths
+    data: Result = {"maxConcurrency": state.get("MaxConcurrency", 0)
+                    if isinstance(state.get("MaxConcurrency", 0), int) else 0}
+    if isinstance(state.get("ToleratedFailureCount"), int):
+        data["toleratedFailureCount"] = state["ToleratedFailureCount"]
+    if isinstance(state.get("ToleratedFailurePercentage"), (int, float)):
+        data["toleratedFailurePercentage"] = float(state["ToleratedFailurePercentage"])
+    if jsonata:
+        return data
+    try:
+        scope = paths.Scope(input_value, {}, variables)
+        after_input = input_value
+        if "InputPath" in state:
+            path = None if state["InputPath"] is None else paths.compile_path(state["InputPath"])
+            after_input = paths.input_path(path, scope)
+        data["afterInputPath"] = paths.dumps(after_input)
+        items = _map_items(state, input_value, config, False, variables)
+        if items is None:
+            return data
+        data["afterItemsPath"] = paths.dumps(items)
+        selector = state.get("ItemSelector", state.get("Parameters"))
+        if selector is not None:
+            template = paths.compile_template(selector, field="ItemSelector")
+            selected = []
+            for index, item in enumerate(items):
+                context = {"Map": {"Item": {"Index": index, "Value": item}}}
+                selected.append(template.render(paths.Scope(after_input, context, variables)))
+            data["afterItemSelector"] = paths.dumps(selected)
+        batcher = state.get("ItemBatcher")
+        if isinstance(batcher, dict):
+            size = batcher.get("MaxItemsPerBatch") or len(items) or 1
+            batches = [{"Items": items[i:i + size]} for i in range(0, len(items), size)]
+            if "BatchInput" in batcher:
+                for batch in batches:
+                    batch["BatchInput"] = batcher["BatchInput"]
+            data["afterItemBatcher"] = paths.dumps(batches)
+    except Exception:  # noqa: BLE001 - inspection is best effort
+        pass
+    return data
+
+
+def _http_inspection(inspection: Result, response: Result, p: Params) -> Result:
+    """TRACE for an http:invoke Task: the HTTP request made and the response received."""
+    data: Result = {}
+    try:
+        args = json.loads(inspection.get("afterArguments") or inspection.get("afterParameters") or "{}")
+    except ValueError:
+        return data
+    url = str(args.get("ApiEndpoint", ""))
+    query = args.get("QueryParameters") or {}
+    if query:
+        url += ("&" if "?" in url else "?") + urlencode(
+            {k: v if isinstance(v, str) else json.dumps(v) for k, v in query.items()})
+    protocol = urlsplit(url).scheme or "https"
+    headers = args.get("Headers") or {}
+    body = args.get("RequestBody")
+    data["request"] = {"protocol": protocol, "method": str(args.get("Method", "")).upper(), "url": url,
+                       "headers": json.dumps(headers, separators=(",", ":")),
+                       "body": body if isinstance(body, str) else ("" if body is None else
+                                                                   json.dumps(body, separators=(",", ":")))}
+    answer: Any = None
+    if inspection.get("result"):
+        answer = json.loads(inspection["result"])
+    elif response.get("cause"):
+        try:
+            answer = json.loads(response["cause"])
+        except ValueError:
+            answer = None
+    if isinstance(answer, dict) and "StatusCode" in answer:
+        resp_body = answer.get("ResponseBody")
+        data["response"] = {"protocol": protocol, "statusCode": str(answer.get("StatusCode")),
+                            "statusMessage": str(answer.get("StatusText", "")),
+                            "headers": json.dumps(answer.get("Headers") or {}, separators=(",", ":")),
+                            "body": resp_body if isinstance(resp_body, str) else json.dumps(
+                                resp_body, separators=(",", ":"))}
+    return data
+
+
+def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | None,
+                    variables: dict[str, Any] | None = None, context: Any = None) -> Result:
     """TestState's inspection data of a JSONPath state, step by step (as JSON texts)."""
     from engine.asl import paths
+    variables = variables or {}
+    context = context if isinstance(context, dict) else {}
     steps: Result = {}
     try:
         value = json.loads(input_text)
-        scope = paths.Scope(value, {}, {})
+        scope = paths.Scope(value, {}, variables)
         after_input = value
         if "InputPath" in state:
             path = None if state["InputPath"] is None else paths.compile_path(state["InputPath"])
@@ -163,7 +477,7 @@ def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | N
         after_parameters = after_input
         if "Parameters" in state:
             template = paths.compile_template(state["Parameters"], field="Parameters")
-            after_parameters = template.render(paths.Scope(after_input, {}, {}))
+            after_parameters = template.render(paths.Scope(after_input, context, variables))
         steps["afterParameters"] = paths.dumps(after_parameters)
         if state.get("Type") == "Pass":
             produced = state["Result"] if "Result" in state else after_parameters
@@ -173,7 +487,7 @@ def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | N
             return steps
         if "ResultSelector" in state:
             produced = paths.compile_template(state["ResultSelector"], field="ResultSelector").render(
-                paths.Scope(produced, {}, {}))
+                paths.Scope(produced, context, variables))
         steps["afterResultSelector"] = paths.dumps(produced)
         steps["afterResultPath"] = paths.dumps(paths.result_path(state.get("ResultPath", "$"), value, produced))
     except Exception:  # noqa: BLE001 - inspection is best effort; the run itself already succeeded

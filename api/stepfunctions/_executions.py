@@ -24,9 +24,15 @@ from api.stepfunctions._base import (
     strip,
 )
 from engine.errors import NotFound
+from engine.history import MAX_EVENTS
 from engine.runtime import epoch, new_execution_name
 from engine.store.base import Record
+from engine.tasks import distributed
 from engine.tasks.mocks import split_test_case
+
+
+MAX_EXECUTION_DAYS = 365
+"""AWS: a Standard execution runs at most one year (redriveStatusReason past it)."""
 
 
 class Executions(Service):
@@ -148,13 +154,23 @@ class Executions(Service):
                 "stopped before a new execution can be started.")
 
     def _redrivable(self, record: Record) -> tuple[str, str | None]:
+        """(redriveStatus, redriveStatusReason): AWS's documented reasons (DescribeExecution)."""
         status = record["status"]
         if status in ("RUNNING", "SUCCEEDED"):
             return "NOT_REDRIVABLE", f"Execution is {status} and cannot be redriven"
         if record.get("mapRunArn"):
             return "REDRIVABLE_BY_MAP_RUN", None
-        if self.now() - float(record.get("stopDate", 0)) > REDRIVE_DAYS * 86400:
-            return "NOT_REDRIVABLE", "Execution can only be redriven within 14 days of its stop date"
+        machine = self.store.get("state_machine", record["stateMachineArn"])
+        if machine is not None and machine.get("status") == "DELETING":
+            return "NOT_REDRIVABLE", "State machine is in DELETING status"
+        events = self.store.events(record["executionArn"])
+        if events and int(events[-1]["id"]) >= MAX_EVENTS - 1:  # no room for ExecutionRedriven and a state
+            return "NOT_REDRIVABLE", "Execution history event limit exceeded"
+        now = self.now()
+        if now - float(record.get("startDate", now)) > MAX_EXECUTION_DAYS * 86400:
+            return "NOT_REDRIVABLE", "Execution has exceeded the max execution time"
+        if now - float(record.get("stopDate", 0)) > REDRIVE_DAYS * 86400:
+            return "NOT_REDRIVABLE", "Execution redrivable period exceeded"
         return "REDRIVABLE", None
 
     async def list_executions(self, p: Params) -> Result:
@@ -228,6 +244,10 @@ class Executions(Service):
         record = self.store.get("map_run", p["mapRunArn"])
         if record is None:
             raise ResourceNotFound(f"Resource not found: '{p['mapRunArn']}'")
+        progress = distributed.LIVE.get(p["mapRunArn"]) if record.get("status") == "RUNNING" else None
+        if progress is not None:  # a running Map Run: its counts as of now
+            record = dict(record, **progress.settings())
+            record["itemCounts"], record["executionCounts"] = progress.counts()
         return strip(record, "stateMachineArn")
 
     async def update_map_run(self, p: Params) -> Result:
@@ -237,7 +257,11 @@ class Executions(Service):
             raise ResourceNotFound(f"Resource not found: '{p['mapRunArn']}'")
         for key in ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount"):
             if key in p:
-                record[key] = p[key]
+                record[key] = float(p[key]) if key == "toleratedFailurePercentage" else p[key]
+        progress = distributed.LIVE.get(p["mapRunArn"]) if record.get("status") == "RUNNING" else None
+        if progress is not None:  # the running Map Run follows the new settings from now on
+            progress.update(p.get("maxConcurrency"), p.get("toleratedFailureCount"),
+                            p.get("toleratedFailurePercentage"))
         self.store.put("map_run", p["mapRunArn"], record, parent=record.get("executionArn"))
         return {}
 

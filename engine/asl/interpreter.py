@@ -215,12 +215,15 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
               info: ExecutionInfo | None = None, registry: TaskRegistry | None = None,
               clock: Clock | None = None,
               on_event: Callable[[HistoryEvent], None] | None = None,
-              aws_as_of: date | None = None, redrive_plan: redrive.Plan | None = None) -> ExecutionResult:
+              aws_as_of: date | None = None, redrive_plan: redrive.Plan | None = None,
+              execution_input: str | None = None) -> ExecutionResult:
     """Run one execution to its end; cancelling the calling task aborts it (no event written).
 
     ``aws_as_of`` emulates AWS as it behaved on that date (see engine.asl.compat);
     None, the default, emulates today's AWS. ``redrive_plan`` (engine.asl.redrive): a redriven
-    run's top-level state to re-enter keeps its successful branches/iterations.
+    run's top-level state to re-enter keeps its successful branches/iterations;
+    ``execution_input``: the execution's own input (``$$.Execution.Input``) when ``input_text``
+    is the input of the state a resumed (restarted or redriven) run re-enters.
     """
     if not isinstance(machine, StateMachine):
         machine = load(machine)
@@ -231,7 +234,8 @@ async def run(machine: StateMachine | str | dict[str, Any], input_text: str | No
     elif info.start_time is None:
         info.start_time = clock.now()
     history = History(clock, on_event)
-    ex = Execution(machine, info, registry, clock, history, value, compat.in_effect(aws_as_of))
+    own_input = value if execution_input is None else parse_input(execution_input)[0]
+    ex = Execution(machine, info, registry, clock, history, own_input, compat.in_effect(aws_as_of))
     history.add("ExecutionStarted", 0, "executionStartedEventDetails",
                 {"input": text, "inputDetails": NOT_TRUNCATED, "roleArn": info.role_arn},
                 timestamp=info.start_time)

@@ -234,3 +234,69 @@ def test_not_redrivable(sfn: Any, name: str) -> None:
     assert [e["type"] for e in rest] == ["WaitStateEntered"]
     sfn.stop_execution(executionArn=running)
     assert wait_for(sfn, running)["status"] == "ABORTED"
+
+
+def test_redriven_run_context(sfn: Any, server: Server, name: str) -> None:
+    """$$.Execution.Input stays the execution's input; $$.Execution.RedriveCount counts redrives."""
+    calls: Counter[str] = Counter()
+
+    def work(payload: Any) -> Any:
+        flaky(calls, "work")
+        return payload
+
+    server.runtime.registry.register(fn(name, "work"), work)
+    arn = create(sfn, name, {"StartAt": "Shape", "States": {
+        "Shape": {"Type": "Pass", "Parameters": {"shaped.$": "$.n"}, "Next": "Work"},
+        "Work": {"Type": "Task", "Resource": fn(name, "work"), "End": True, "Parameters": {
+            "state.$": "$", "input.$": "$$.Execution.Input", "count.$": "$$.Execution.RedriveCount"}}}})
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 3}')["executionArn"]
+    assert wait_for(sfn, execution)["status"] == "FAILED"
+    sfn.redrive_execution(executionArn=execution)
+    done = wait_for(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"state": {"shaped": 3}, "input": {"n": 3}, "count": 1}
+    assert done["input"] == '{"n": 3}'
+
+
+def test_not_redrivable_reasons(sfn: Any, server: Server, name: str) -> None:
+    """AWS's redriveStatusReason values (DescribeExecution) are also RedriveExecution's message."""
+    arn = create(sfn, name, {"StartAt": "Route", "States": {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "IsPresent": True, "Next": "Boom"}],
+                  "Default": "Hold"},
+        "Boom": {"Type": "Fail", "Error": "Boom"},
+        "Hold": {"Type": "Wait", "Seconds": 300, "End": True}}})
+    store = server.runtime.store
+
+    def failed_execution() -> str:
+        execution = str(sfn.start_execution(stateMachineArn=arn, input='{"fail": 1}')["executionArn"])
+        assert wait_for(sfn, execution)["status"] == "FAILED"
+        return execution
+
+    def backdate(execution: str, field_name: str, days: float) -> None:
+        record = store.get("execution", execution)
+        record[field_name] = float(record[field_name]) - days * 86400
+        store.put("execution", execution, record, parent=record["stateMachineArn"])
+
+    def refused(execution: str, reason: str) -> None:
+        described = sfn.describe_execution(executionArn=execution)
+        assert (described["redriveStatus"], described["redriveStatusReason"]) == ("NOT_REDRIVABLE", reason)
+        with pytest.raises(ClientError) as excinfo:
+            sfn.redrive_execution(executionArn=execution)
+        assert error_of(excinfo) == ("ExecutionNotRedrivable", reason)
+
+    stale = failed_execution()
+    backdate(stale, "stopDate", 13.9)
+    assert sfn.describe_execution(executionArn=stale)["redriveStatus"] == "REDRIVABLE"
+    backdate(stale, "stopDate", 0.2)  # AWS: redrivable within 14 days of the stop
+    refused(stale, "Execution redrivable period exceeded")
+
+    old = failed_execution()
+    backdate(old, "startDate", 366)  # AWS: a Standard execution runs at most a year
+    refused(old, "Execution has exceeded the max execution time")
+
+    failed = failed_execution()
+    running = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    sfn.delete_state_machine(stateMachineArn=arn)  # DELETING while an execution runs
+    refused(failed, "State machine is in DELETING status")
+    sfn.stop_execution(executionArn=running)
+    assert wait_for(sfn, running)["status"] == "ABORTED"

@@ -25,7 +25,7 @@ from engine.runtime import Runtime, epoch
 
 
 _TEST_NAME = "TestState"
-_MOCK_STAND_IN = "arn:aws:lambda:us-east-1:123456789012:function:statesim-test-state-mock"
+_MOCK_STAND_IN = "arn:aws:states:::lambda:invoke"
 """The resource of the Task that stands in for a mocked Map or Parallel state (the mock answers it)."""
 _THRESHOLD_ERROR = "States.ExceedToleratedFailureThreshold"
 _THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
@@ -42,6 +42,11 @@ def _test_target(p: Params) -> tuple[str, dict[str, Any], str | None]:
     if not isinstance(raw, dict):
         raise InvalidDefinitionError("Invalid State Machine Definition: 'Definition must be a valid JSON object'")
     if "States" in raw:
+        import engine.asl as asl
+        try:  # AWS validates the whole machine, not only the state under test
+            asl.load(raw)
+        except InvalidDefinition as exc:
+            raise InvalidDefinitionError(exc.message) from None
         name = p.get("stateName") or raw.get("StartAt")
         state = raw["States"].get(name) if isinstance(raw["States"], dict) else None
         if not isinstance(state, dict):
@@ -285,7 +290,8 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     machine_name = "TestStateMachine-" + uid[:8]
     record = {"executionArn": arn_builder.express_execution(machine_name, uid, uid), "name": uid,
               "stateMachineArn": arn_builder.state_machine(machine_name), "input": input_text,
-              "startDate": epoch(runtime.clock.now()), "roleArn": p.get("roleArn", ""), "type": "EXPRESS"}
+              "startDate": epoch(runtime.clock.now()), "roleArn": p.get("roleArn"), "type": "EXPRESS"}
+    # AWS: $$.Execution.RoleArn is null when the test gives no role
     result, after_variables = await _run(loaded, input_text, runtime.info(record), registry, ScaledClock(0),
                                          variables, context)
     return _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
@@ -356,17 +362,21 @@ def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str
                 inspection["errorDetails"] = {"retryIndex": retry}
     if level in ("DEBUG", "TRACE"):
         kind = state.get("Type")
+        mocked_result = inspection.pop("result", None) if kind in ("Map", "Parallel") else None
         if not jsonata and kind not in ("Map", "Parallel"):
-            if result.status == "SUCCEEDED" or kind == "Task":
-                inspection = {**_jsonpath_steps(state, p.get("input", "{}"), inspection.get("result"),
-                                                variables or {}, context), **inspection}
-            if response["status"] == "SUCCEEDED" and response.get("output") is not None and kind not in (
-                    "Choice", "Succeed", "Fail", "Wait"):
-                inspection.setdefault("afterResultSelector", inspection.get("result", response["output"]))
-                inspection.setdefault("afterResultPath", response["output"])
+            steps = _jsonpath_steps(state, p.get("input", "{}"), inspection.get("result"), variables or {}, context)
+            if response["status"] != "SUCCEEDED":
+                steps.pop("afterResultSelector", None)
+                steps.pop("afterResultPath", None)
+            inspection = {**steps, **inspection}
         if kind == "Map":
             inspection.update(_map_inspection(state, input_value, jsonata, config, variables or {}))
-        if variables or had_variables or "Assign" in state:
+        if not jsonata and kind in ("Map", "Parallel") and response["status"] == "SUCCEEDED" \
+                and mocked_result is not None:
+            steps = _jsonpath_steps(dict(state, Type="Task"), p.get("input", "{}"), mocked_result,
+                                    variables or {}, context)
+            inspection.update({k: v for k, v in steps.items() if k in ("afterResultSelector", "afterResultPath")})
+        if variables:
             from engine.asl import paths
             inspection["variables"] = paths.dumps(variables or {})
         if level == "TRACE" and kind == "Task" and str(state.get("Resource", "")).startswith(
@@ -466,7 +476,13 @@ def _jsonpath_steps(state: dict[str, Any], input_text: str, result_text: str | N
     steps: Result = {}
     try:
         value = json.loads(input_text)
-        scope = paths.Scope(value, {}, variables)
+        if state.get("Type") == "Pass" and "Result" in state:  # AWS: the fixed result, not the input steps
+            steps["result"] = paths.dumps(state["Result"])
+            steps["afterResultSelector"] = steps["result"]
+            steps["afterResultPath"] = paths.dumps(paths.result_path(state.get("ResultPath", "$"), value,
+                                                                     state["Result"]))
+            return steps
+        scope = paths.Scope(value, context, variables)
         after_input = value
         if "InputPath" in state:
             path = None if state["InputPath"] is None else paths.compile_path(state["InputPath"])

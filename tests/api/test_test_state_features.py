@@ -249,3 +249,37 @@ def test_http_task_trace(sfn: Any, http_api: str) -> None:
     assert json.loads(answer["body"]) == {"echo": {"name": "n"}}
     debug = sfn.test_state(inspectionLevel="DEBUG", **kw)
     assert "request" not in debug["inspectionData"] and "response" not in debug["inspectionData"]
+
+
+def test_inspection_keys_per_state_kind(sfn: Any) -> None:
+    def keys(state: dict[str, Any], **kw: Any) -> set[str]:
+        response = sfn.test_state(definition=json.dumps(state), inspectionLevel="DEBUG", **kw)
+        return set(response["inspectionData"])
+
+    result_pass = {"Type": "Pass", "InputPath": "$.a", "Result": {"r": 1}, "ResultPath": "$.m", "End": True}
+    assert keys(result_pass, input='{"a": {}}') == {"input", "result", "afterResultSelector", "afterResultPath"}
+    assert keys({"Type": "Fail", "Error": "E"}) == {"input", "afterInputPath"}
+    jsonata_pass = {"QueryLanguage": "JSONata", "Type": "Pass", "Output": "{% $states.input %}", "End": True}
+    assert keys(jsonata_pass, input='{"a": 1}') == {"input"}
+    assert keys(jsonata_pass, input='{"a": 1}', variables="{}") == {"input"}
+    parallel = dict(PARALLEL, ResultSelector={"first.$": "$[0]"}, ResultPath="$.r")
+    response = sfn.test_state(definition=json.dumps(parallel), input='{"k": 0}', inspectionLevel="DEBUG",
+                              mock={"result": "[1, 2]"})
+    data = response["inspectionData"]
+    assert set(data) == {"input", "afterResultSelector", "afterResultPath"}
+    assert json.loads(data["afterResultSelector"]) == {"first": 1}
+    assert json.loads(data["afterResultPath"]) == {"k": 0, "r": {"first": 1}}
+
+
+def test_context_role_arn_is_null_without_a_role(sfn: Any) -> None:
+    state = {"QueryLanguage": "JSONata", "Type": "Pass", "Output": "{% $states.context.Execution %}", "End": True}
+    response = sfn.test_state(definition=json.dumps(state))
+    execution = json.loads(response["output"])
+    assert execution["RoleArn"] is None and execution["Id"].split(":")[5] == "express"
+
+
+def test_whole_machine_is_validated(sfn: Any) -> None:
+    machine = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}, "Broken": {"Type": "Nope", "End": True}}}
+    code, message = _error(sfn, definition=json.dumps(machine), stateName="A")
+    assert code == "InvalidDefinition"
+    assert message.startswith("Invalid State Machine Definition: ") and "/States/Broken/Type" in message

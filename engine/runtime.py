@@ -491,7 +491,9 @@ class Runtime:
             run.done.set()
 
     def _observe_map(self, execution_arn: str, event: Record) -> None:
-        """Keep a DescribeMapRun record for each distributed Map run in the history."""
+        """Keep a DescribeMapRun record for each distributed Map run in the history: its settings and
+        final counts come from the engine's live Map Run (engine.tasks.distributed.LIVE)."""
+        from engine.tasks import distributed
         kind = event["type"]
         if kind == "MapStateStarted":
             self._map_lengths[execution_arn] = int((event.get("mapStateStartedEventDetails") or {}).get("length", 0))
@@ -499,13 +501,16 @@ class Runtime:
             arn = event["mapRunStartedEventDetails"]["mapRunArn"]
             total = self._map_lengths.get(execution_arn, 0)
             machine, _, label = arn.rpartition(":")[0].partition(":mapRun:")[2].partition("/")
-            counts = {"pending": 0, "running": total, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
-                      "total": total, "resultsWritten": 0}
+            progress = distributed.LIVE.get(arn)
+            counts = {"pending": total, "running": 0, "succeeded": 0, "failed": 0, "timedOut": 0, "aborted": 0,
+                      "total": total, "resultsWritten": 0, "failuresNotRedrivable": 0, "pendingRedrive": 0}
+            items, executions = progress.counts() if progress is not None else (counts, dict(counts))
+            settings = progress.settings() if progress is not None else {
+                "maxConcurrency": 0, "toleratedFailurePercentage": 0.0, "toleratedFailureCount": 0}
             self.store.put("map_run", arn, {
                 "mapRunArn": arn, "executionArn": execution_arn, "status": "RUNNING", "startDate": event["timestamp"],
-                "stateMachineArn": self.arns.state_machine(f"{machine}/{label}"), "maxConcurrency": 0,
-                "toleratedFailurePercentage": 0.0, "toleratedFailureCount": 0, "itemCounts": counts,
-                "executionCounts": dict(counts), "redriveCount": 0}, parent=execution_arn)
+                "stateMachineArn": self.arns.state_machine(f"{machine}/{label}"), **settings,
+                "itemCounts": items, "executionCounts": executions, "redriveCount": 0}, parent=execution_arn)
             self._map_runs[execution_arn] = arn
         elif kind in ("MapRunSucceeded", "MapRunFailed", "MapRunAborted"):
             arn = self._map_runs.pop(execution_arn, "")
@@ -513,9 +518,14 @@ class Runtime:
             if run is None:
                 return
             status = {"MapRunSucceeded": "SUCCEEDED", "MapRunFailed": "FAILED", "MapRunAborted": "ABORTED"}[kind]
-            field = {"SUCCEEDED": "succeeded", "FAILED": "failed", "ABORTED": "aborted"}[status]
-            for counts in (run["itemCounts"], run["executionCounts"]):
-                counts.update(running=0, **{field: counts["total"]})
+            progress = distributed.LIVE.get(arn)
+            if progress is not None:
+                run["itemCounts"], run["executionCounts"] = progress.counts()
+                run.update(progress.settings())
+            else:
+                field = {"SUCCEEDED": "succeeded", "FAILED": "failed", "ABORTED": "aborted"}[status]
+                for counts in (run["itemCounts"], run["executionCounts"]):
+                    counts.update(pending=0, running=0, **{field: counts["total"]})
             run.update(status=status, stopDate=event["timestamp"])
             self.store.put("map_run", arn, run, parent=execution_arn)
 

@@ -425,12 +425,16 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
     machine_arn = info.state_machine_arn
     map_run_arn = machine_arn.replace(":stateMachine:", ":mapRun:") + f"/{label}:{run_id}"
     history = ex.history
+    # the run's live counts and the settings UpdateMapRun changes (engine.tasks.distributed)
+    progress = distributed.MapRunProgress(map_run_arn, state, items, entry, value, max_concurrency, tolerated,
+                                          ex.machine.definition)
     run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
     # the child runs' events are not part of this history (AWS keeps them per child execution)
-    sink = History(ex.clock, limit=2**62, keep=False)
+    sink = History(ex.clock, progress.observe, limit=2**62, keep=False)
     child_ex = Execution(ex.machine, info, ex.registry, ex.clock, sink, ex.execution_part["Input"], ex.changes)
+    progress.attach(child_ex)  # MaxConcurrency applies there, so UpdateMapRun can change it
     child_frame = Frame(child_ex, 0, frame.variables)
-    runner = _IterationRunner(child_frame, state, items, max_concurrency, tolerated, 0)
+    runner = progress.runner = _IterationRunner(child_frame, state, items, 0, tolerated, 0)
     await runner.run()
     if runner.failure is not None:
         err = runner.failure
@@ -441,6 +445,10 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
         details["error"] = err.error
         if err.cause is not None:
             details["cause"] = err.cause
+        writer = distributed.map_config(ex.machine.definition, state.name)[1]
+        if isinstance(writer, dict) and "Resource" in writer:  # AWS exports a failed run's results too
+            await distributed.write_results(writer, distributed.Renderer(state.jsonata, entry, value), map_run_arn,
+                                            items, runner.results, ex.registry, _io_context(ex, state), runner.errors)
         frame.last = history.add("MapRunFailed", run_started, "mapRunFailedEventDetails", details)
         raise Failure(err.error, err.cause, state_event="MapStateFailed")
     writer = distributed.map_config(ex.machine.definition, state.name)[1]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from engine.errors import ErrorName, StatesError
 from engine.tasks.registry import TaskContext, TaskRegistry
@@ -464,6 +465,9 @@ class MapRunProgress:
             return
         if kind == "MapIterationStarted":
             self._started[int(event["id"])] = index
+        elif kind == "MapIterationAborted":
+            if self.status[index] == "RUNNING":  # a child still waiting for a slot stays PENDING
+                self.status[index] = "ABORTED"
         elif kind in _ITERATION_END:
             self.status[index] = _ITERATION_END[str(kind)]
 
@@ -480,6 +484,7 @@ class MapRunProgress:
             token = object()
             await limiter.acquire_on_behalf_of(token)
             try:
+                await anyio.lowlevel.checkpoint()  # a run that failed meanwhile cancels this child unstarted
                 progress.status[index] = "RUNNING"
                 return await run(frame, machine, *args, **kwargs)
             except anyio.get_cancelled_exc_class():

@@ -93,6 +93,42 @@ def _validate(p: Params, state: dict[str, Any], mock: dict[str, Any] | None, con
             raise ValidationException("RoleArn must be specified when testing a Task state")
 
 
+_CONTEXT_FIELDS = {"Execution": {"Id": str, "Input": None, "Name": str, "RoleArn": str, "StartTime": str,
+                                  "RedriveCount": int, "RedriveTime": str},
+                   "State": {"EnteredTime": str, "Name": str, "RetryCount": int},
+                   "StateMachine": {"Id": str, "Name": str},
+                   "Task": {"Token": str}}
+
+
+def _validate_context(context: Any, state: dict[str, Any]) -> None:
+    """The ``context`` member: a Context object AWS accepts (no Map part; Task only for callback/.sync Tasks)."""
+    def invalid(detail: str) -> ValidationException:
+        return ValidationException(f"Invalid Context object provided: {detail}")
+
+    if not isinstance(context, dict):
+        raise invalid("Context object must be a JSON object")
+    for part, value in context.items():
+        if part == "Map":
+            raise invalid("'Map' field is not supported when mocking a Context object")
+        if part not in _CONTEXT_FIELDS:
+            raise invalid(f"Field '{part}' is not allowed")
+        if not isinstance(value, dict):
+            raise invalid(f"{part} must be an object")
+        for field, field_value in value.items():
+            if field not in _CONTEXT_FIELDS[part]:
+                raise invalid(f"Field '{field}' is not allowed")
+            kind = _CONTEXT_FIELDS[part][field]
+            if kind is str and not isinstance(field_value, str):
+                raise invalid(f"{part}.{field} must be a string")
+            if kind is int and (not isinstance(field_value, int) or isinstance(field_value, bool)):
+                raise invalid(f"{part}.{field} must be an integer")
+    resource = str(state.get("Resource", ""))
+    if "Task" in context and not (state.get("Type") == "Task" and (
+            resource.endswith(".sync") or ".sync:" in resource or resource.endswith(".waitForTaskToken"))):
+        raise invalid("Context object contains 'Task' when state is not a Task state with a '.sync' or "
+                      "'.waitForTaskToken' service integration pattern")
+
+
 def _validate_mock_shape(state: dict[str, Any], result: Any) -> None:
     """Map and Parallel mocks: the shape their real result would have."""
     kind = state.get("Type")
@@ -230,11 +266,11 @@ async def _run(loaded: Any, input_text: str, info: Any, registry: Any, clock: An
         info.start_time = clock.now()
     history = History(clock, None)
     ex = Execution(loaded, info, registry, clock, history, value)
-    if isinstance(context, dict):
+    if isinstance(context, dict):  # the given parts stand for the generated ones, as given
         if isinstance(context.get("Execution"), dict):
-            ex.execution_part = {**ex.execution_part, **context["Execution"]}
+            ex.execution_part = dict(context["Execution"])
         if isinstance(context.get("StateMachine"), dict):
-            ex.machine_part = {**ex.machine_part, **context["StateMachine"]}
+            ex.machine_part = dict(context["StateMachine"])
     history.add("ExecutionStarted", 0, "executionStartedEventDetails",
                 {"input": text, "inputDetails": NOT_TRUNCATED, "roleArn": info.role_arn}, timestamp=info.start_time)
     frame = Frame(ex, 0, dict(variables))
@@ -266,6 +302,8 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
         raise ValidationException("The 'variables' field must be a JSON object")
     variables = variables or {}
     context = _json_member(p, "context")
+    if context is not None:
+        _validate_context(context, state)
     jsonata = (state.get("QueryLanguage") or language) == "JSONata"
     run_state = state
     if mock is not None and state.get("Type") in ("Map", "Parallel"):

@@ -283,3 +283,27 @@ def test_whole_machine_is_validated(sfn: Any) -> None:
     code, message = _error(sfn, definition=json.dumps(machine), stateName="A")
     assert code == "InvalidDefinition"
     assert message.startswith("Invalid State Machine Definition: ") and "/States/Broken/Type" in message
+
+
+@pytest.mark.parametrize(("context", "message"), [
+    ({"Execution": {"Id": 1}}, "Invalid Context object provided: Execution.Id must be a string"),
+    ({"Map": {}}, "Invalid Context object provided: 'Map' field is not supported when mocking a Context object"),
+    ({"Execution": {"pokemon": "squirtle"}}, "Invalid Context object provided: Field 'pokemon' is not allowed"),
+    ({"Pokedex": {}}, "Invalid Context object provided: Field 'Pokedex' is not allowed"),
+    ({"Task": {"Token": "abc"}}, "Invalid Context object provided: Context object contains 'Task' when state is "
+                                 "not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"),
+])
+def test_context_validation(sfn: Any, context: dict[str, Any], message: str) -> None:
+    kw = {"definition": json.dumps(JSONATA_TASK), "input": '{"v": 1}', "mock": {"result": "{}"},
+          "context": json.dumps(context)}
+    assert _error(sfn, **kw) == ("ValidationException", message)
+
+
+def test_context_with_task_token_for_a_callback_task(sfn: Any) -> None:
+    state = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+             "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+             "ResultPath": "$.SQS", "End": True}
+    context = {"Execution": {"Name": "e"}, "Task": {"Token": "abcd123"}}
+    response = sfn.test_state(definition=json.dumps(state), input="{}", context=json.dumps(context),
+                              mock={"result": '{"ok": true}'}, inspectionLevel="DEBUG")
+    assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", {"SQS": {"ok": True}})

@@ -297,6 +297,7 @@ class Runtime:
         self._map_lengths: dict[str, int] = {}
         self._kept: set[str] = set()
         self._map_runs: dict[str, str] = {}
+        self._map_progress: dict[str, Any] = {}  # execution -> its open Map Run's engine.tasks.distributed.MapRunProgress
         self._deleting: set[str] = set()
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -486,6 +487,8 @@ class Runtime:
                               writer.last_id)
                 self._close(record, "FAILED", None, "States.Runtime", cause)
         finally:
+            if run.arn in self._map_runs:  # stopped (or crashed) with a Map Run open: AWS aborts the run
+                self._observe_map(run.arn, {"type": "MapRunAborted", "timestamp": self.clock.now()})
             self._running.pop(run.arn, None)
             self._forget_tokens(run.arn)
             run.done.set()
@@ -512,13 +515,14 @@ class Runtime:
                 "stateMachineArn": self.arns.state_machine(f"{machine}/{label}"), **settings,
                 "itemCounts": items, "executionCounts": executions, "redriveCount": 0}, parent=execution_arn)
             self._map_runs[execution_arn] = arn
+            self._map_progress[execution_arn] = progress
         elif kind in ("MapRunSucceeded", "MapRunFailed", "MapRunAborted"):
             arn = self._map_runs.pop(execution_arn, "")
             run = self.store.get("map_run", arn)
             if run is None:
                 return
             status = {"MapRunSucceeded": "SUCCEEDED", "MapRunFailed": "FAILED", "MapRunAborted": "ABORTED"}[kind]
-            progress = distributed.LIVE.get(arn)
+            progress = self._map_progress.pop(execution_arn, None) or distributed.LIVE.get(arn)
             if progress is not None:
                 run["itemCounts"], run["executionCounts"] = progress.counts()
                 run.update(progress.settings())

@@ -226,3 +226,16 @@ def test_update_map_run_tolerates_more_failures(sfn: Any) -> None:
     described = wait_for(sfn, execution, timeout=30)
     assert described["status"] == "SUCCEEDED", described.get("cause")
     assert sfn.describe_map_run(mapRunArn=arn)["executionCounts"] == counts(succeeded=18, failed=2, total=20)
+
+
+def test_stopping_the_execution_aborts_its_map_run(sfn: Any) -> None:
+    execution = start(sfn, "stopped-run", slow_map(), {})
+    arn = map_run(sfn, execution)
+    sfn.stop_execution(executionArn=execution, error="Enough")
+    deadline = time.monotonic() + 10
+    while (record := sfn.describe_map_run(mapRunArn=arn))["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert record["status"] == "ABORTED" and "stopDate" in record
+    executions = record["executionCounts"]
+    assert executions["running"] == 0 and executions["total"] == 20
+    assert executions["aborted"] <= 1 and executions["succeeded"] + executions["aborted"] + executions["pending"] == 20

@@ -129,6 +129,114 @@ def _validate_context(context: Any, state: dict[str, Any]) -> None:
                       "'.waitForTaskToken' service integration pattern")
 
 
+_OPTIMIZED = {"lambda:invoke": ("lambda", "Invoke"), "sqs:sendMessage": ("sqs", "SendMessage"),
+              "sns:publish": ("sns", "Publish"), "events:putEvents": ("events", "PutEvents"),
+              "dynamodb:getItem": ("dynamodb", "GetItem"), "dynamodb:putItem": ("dynamodb", "PutItem"),
+              "dynamodb:updateItem": ("dynamodb", "UpdateItem"), "dynamodb:deleteItem": ("dynamodb", "DeleteItem"),
+              "states:startExecution": ("stepfunctions", "StartExecution"),
+              "states:startSyncExecution": ("stepfunctions", "StartSyncExecution")}
+_ANY_JSON = {("lambda", "Invoke", "Payload")}
+"""Blobs the optimized integration answers as JSON (lambda:invoke's Payload is the function's JSON result)."""
+
+
+def _api_output_shape(resource: str) -> tuple[Any, str, str] | None:
+    """The botocore output shape of the API call a Task resource makes (None: no API model applies)."""
+    if not resource.startswith("arn:aws:states:::") or resource.endswith((".sync", ".waitForTaskToken")) \
+            or ".sync:" in resource:
+        return None
+    rest = resource[len("arn:aws:states:::"):]
+    try:
+        import botocore.session
+        from engine.tasks._aws import client_name, operation_name
+        if rest.startswith("aws-sdk:"):
+            service, _, action = rest[len("aws-sdk:"):].partition(":")
+            names = (client_name(service), operation_name(action))
+        elif rest in _OPTIMIZED:
+            names = _OPTIMIZED[rest]
+        else:
+            return None
+        model = botocore.session.get_session().get_service_model(names[0])
+        return model.operation_model(names[1]).output_shape, names[0], names[1]
+    except Exception:  # noqa: BLE001 - an unknown service or action has no model to validate against
+        return None
+
+
+def _check_value(value: Any, shape: Any, name: str, strict: bool, blob_any: set[str]) -> None:
+    def invalid(detail: str) -> ValidationException:
+        return ValidationException(f"Mock result schema validation error: {detail}")
+
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise invalid(f"Field '{name}' must be an object")
+        _check_structure(value, shape, strict, blob_any)
+    elif kind == "list":
+        if not isinstance(value, list):
+            raise invalid(f"Field '{name}' must be an array")
+        for item in value:
+            _check_value(item, shape.member, name, strict, blob_any)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise invalid(f"Field '{name}' must be an object")
+        for item in value.values():
+            _check_value(item, shape.value, name, strict, blob_any)
+    elif kind in ("string", "blob", "timestamp"):
+        if kind == "blob" and name in blob_any:
+            return
+        if not isinstance(value, str):
+            raise invalid(f"Field '{name}' must be a string")
+        if kind == "string" and shape.enum and value not in shape.enum:
+            raise invalid(f"Field '{name}' is not an expected value")
+        if kind != "timestamp" and "min" in meta and len(value) < meta["min"]:
+            raise invalid(f"Field '{name}' is smaller than the minimum length")
+        if kind != "timestamp" and "max" in meta and len(value) > meta["max"]:
+            raise invalid(f"Field '{name}' is larger than the maximum length")
+    elif kind in ("integer", "long", "float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                kind in ("integer", "long") and not float(value).is_integer()):
+            raise invalid(f"Field '{name}' must be a number")
+        if "min" in meta and value < meta["min"]:
+            raise invalid(f"Field '{name}' is less than the minimum value")
+        if "max" in meta and value > meta["max"]:
+            raise invalid(f"Field '{name}' exceeds the maximum value")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise invalid(f"Field '{name}' must be a boolean")
+
+
+def _field(member: str) -> str:
+    """The field name Step Functions gives an API member: PascalCase (``executionArn`` -> ``ExecutionArn``)."""
+    return member[:1].upper() + member[1:]
+
+
+def _check_structure(value: dict[str, Any], shape: Any, strict: bool, blob_any: set[str]) -> None:
+    if strict:
+        for required in shape.required_members:
+            if _field(required) not in value:
+                raise ValidationException(
+                    f"Mock result schema validation error: Required field '{_field(required)}' is missing")
+    for member, member_shape in shape.members.items():  # fields outside the API model are not checked
+        if _field(member) in value:
+            _check_value(value[_field(member)], member_shape, _field(member), strict, blob_any)
+
+
+def _validate_mock_fields(state: dict[str, Any], mock: dict[str, Any]) -> None:
+    """fieldValidationMode: the mocked result against the API model of the Task's call (STRICT by default)."""
+    mode = mock.get("fieldValidationMode") or "STRICT"
+    if mode == "NONE" or "result" not in mock or state.get("Type") != "Task":
+        return
+    found = _api_output_shape(str(state.get("Resource", "")))
+    if found is None or found[0] is None:
+        return
+    shape, service, operation = found
+    result = json.loads(mock["result"])
+    if not isinstance(result, dict):  # only objects are checked against the model
+        return
+    blob_any = {member for s, o, member in _ANY_JSON if (s, o) == (service, operation)}
+    _check_structure(result, shape, mode == "STRICT", blob_any)
+
+
 def _validate_mock_shape(state: dict[str, Any], result: Any) -> None:
     """Map and Parallel mocks: the shape their real result would have."""
     kind = state.get("Type")
@@ -301,6 +409,8 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     if variables is not None and not isinstance(variables, dict):
         raise ValidationException("The 'variables' field must be a JSON object")
     variables = variables or {}
+    if mock is not None:
+        _validate_mock_fields(state, mock)
     context = _json_member(p, "context")
     if context is not None:
         _validate_context(context, state)

@@ -307,3 +307,58 @@ def test_context_with_task_token_for_a_callback_task(sfn: Any) -> None:
     response = sfn.test_state(definition=json.dumps(state), input="{}", context=json.dumps(context),
                               mock={"result": '{"ok": true}'}, inspectionLevel="DEBUG")
     assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", {"SQS": {"ok": True}})
+
+
+def _task(resource: str, **parameters: Any) -> str:
+    return json.dumps({"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True})
+
+
+PUT_EVENTS = _task("arn:aws:states:::events:putEvents", Entries=[{"Detail": "d", "DetailType": "t", "Source": "s"}])
+START_EXECUTION = _task("arn:aws:states:::states:startExecution", StateMachineArn="arn")
+
+
+@pytest.mark.parametrize(("definition", "result", "message"), [
+    (PUT_EVENTS, {"Entries": "not a list"}, "Field 'Entries' must be an array"),
+    (PUT_EVENTS, {"Entries": [{"EventId": "ok"}, {"EventId": ["wrong"]}]}, "Field 'EventId' must be a string"),
+    (START_EXECUTION, {}, "Required field 'ExecutionArn' is missing"),
+    (START_EXECUTION, {"executionArn": "a", "startDate": "d"}, "Required field 'ExecutionArn' is missing"),
+    (START_EXECUTION, {"ExecutionArn": "a", "StartDate": True}, "Field 'StartDate' must be a string"),
+    (START_EXECUTION, {"ExecutionArn": "a", "StartDate": 1764103483}, "Field 'StartDate' must be a string"),
+    (_task("arn:aws:states:::lambda:invoke", FunctionName="f"), {"StatusCode": "200"},
+     "Field 'StatusCode' must be a number"),
+    (_task("arn:aws:states:::dynamodb:getItem", TableName="t", Key={}), {"ConsumedCapacity": {"CapacityUnits": "1.5"}},
+     "Field 'CapacityUnits' must be a number"),
+    (_task("arn:aws:states:::aws-sdk:s3:getObject", Bucket="b", Key="k"), {"ContentLength": "12"},
+     "Field 'ContentLength' must be a number"),
+    (_task("arn:aws:states:::aws-sdk:s3:getObject", Bucket="b", Key="k"), {"StorageClass": "NOPE"},
+     "Field 'StorageClass' is not an expected value"),
+    (_task("arn:aws:states:::aws-sdk:kms:encrypt", KeyId="k", Plaintext="p"), {"CiphertextBlob": 123},
+     "Field 'CiphertextBlob' must be a string"),
+    (_task("arn:aws:states:::aws-sdk:kms:encrypt", KeyId="k", Plaintext="p"), {"CiphertextBlob": ""},
+     "Field 'CiphertextBlob' is smaller than the minimum length"),
+    (_task("arn:aws:states:::aws-sdk:lambda:getFunction", FunctionName="f"),
+     {"Configuration": {"MemorySize": 1}}, "Field 'MemorySize' is less than the minimum value"),
+    (_task("arn:aws:states:::aws-sdk:lambda:getFunction", FunctionName="f"),
+     {"Configuration": {"MemorySize": 32769}}, "Field 'MemorySize' exceeds the maximum value"),
+])
+def test_mock_field_validation_strict(sfn: Any, definition: str, result: Any, message: str) -> None:
+    code, text = _error(sfn, definition=definition, input="{}", mock={"result": json.dumps(result)})
+    assert (code, text) == ("ValidationException", "Mock result schema validation error: " + message)
+
+
+def test_mock_field_validation_modes(sfn: Any) -> None:
+    for result in ({"random": "json"}, {}):  # fields outside the model are not checked; PutEvents requires none
+        response = sfn.test_state(definition=PUT_EVENTS, mock={"result": json.dumps(result)})
+        assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", result)
+    mock = {"result": json.dumps({"StartDate": "2025-01-01T00:00:00Z"})}
+    assert _error(sfn, definition=START_EXECUTION, mock=mock)[1].endswith("Required field 'ExecutionArn' is missing")
+    present = sfn.test_state(definition=START_EXECUTION, mock=dict(mock, fieldValidationMode="PRESENT"))
+    assert present["status"] == "SUCCEEDED"
+    wrong = {"result": json.dumps({"StartDate": 5})}
+    assert _error(sfn, definition=START_EXECUTION, mock=dict(wrong, fieldValidationMode="PRESENT"))[1].endswith(
+        "Field 'StartDate' must be a string")
+    anything = sfn.test_state(definition=START_EXECUTION, mock=dict(wrong, fieldValidationMode="NONE"))
+    assert json.loads(anything["output"]) == {"StartDate": 5}
+    lambda_json = sfn.test_state(definition=_task("arn:aws:states:::lambda:invoke", FunctionName="f"),
+                                 mock={"result": json.dumps({"StatusCode": 200, "Payload": {"any": ["json"]}})})
+    assert lambda_json["status"] == "SUCCEEDED"

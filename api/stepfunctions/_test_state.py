@@ -12,6 +12,7 @@ steps, ``variables``, ``errorDetails``, Map settings; the HTTP request and respo
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from typing import Any
@@ -139,6 +140,18 @@ _ANY_JSON = {("lambda", "Invoke", "Payload")}
 """Blobs the optimized integration answers as JSON (lambda:invoke's Payload is the function's JSON result)."""
 
 
+@functools.lru_cache(maxsize=256)
+def _output_shape(service: str, operation: str) -> Any:
+    """botocore's output shape of one operation (models are loaded once per process)."""
+    return _botocore_session().get_service_model(service).operation_model(operation).output_shape
+
+
+@functools.lru_cache(maxsize=1)
+def _botocore_session() -> Any:
+    import botocore.session
+    return botocore.session.get_session()
+
+
 def _api_output_shape(resource: str) -> tuple[Any, str, str] | None:
     """The botocore output shape of the API call a Task resource makes (None: no API model applies)."""
     if not resource.startswith("arn:aws:states:::") or resource.endswith((".sync", ".waitForTaskToken")) \
@@ -146,7 +159,6 @@ def _api_output_shape(resource: str) -> tuple[Any, str, str] | None:
         return None
     rest = resource[len("arn:aws:states:::"):]
     try:
-        import botocore.session
         from engine.tasks._aws import client_name, operation_name
         if rest.startswith("aws-sdk:"):
             service, _, action = rest[len("aws-sdk:"):].partition(":")
@@ -155,8 +167,7 @@ def _api_output_shape(resource: str) -> tuple[Any, str, str] | None:
             names = _OPTIMIZED[rest]
         else:
             return None
-        model = botocore.session.get_session().get_service_model(names[0])
-        return model.operation_model(names[1]).output_shape, names[0], names[1]
+        return _output_shape(names[0], names[1]), names[0], names[1]
     except Exception:  # noqa: BLE001 - an unknown service or action has no model to validate against
         return None
 

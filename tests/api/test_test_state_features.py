@@ -362,3 +362,23 @@ def test_mock_field_validation_modes(sfn: Any) -> None:
     lambda_json = sfn.test_state(definition=_task("arn:aws:states:::lambda:invoke", FunctionName="f"),
                                  mock={"result": json.dumps({"StatusCode": 200, "Payload": {"any": ["json"]}})})
     assert lambda_json["status"] == "SUCCEEDED"
+
+
+def test_map_item_reader_data(sfn: Any) -> None:
+    state = {"Type": "Map", "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                                           "ReaderConfig": {"InputType": "JSON"},
+                                           "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"}},
+             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                               "StartAt": "Square", "States": {"Square": {"Type": "Pass", "End": True}}},
+             "ToleratedFailurePercentage": 50, "End": True}
+    kw: dict[str, Any] = {"definition": json.dumps(state), "input": '{"Bucket": "b", "Key": "k"}',
+                          "mock": {"result": "[1, 4, 9]"}, "inspectionLevel": "DEBUG"}
+    response = sfn.test_state(stateConfiguration={"mapItemReaderData": "[1, 2, 3]", "mapIterationFailureCount": 1},
+                              **kw)
+    assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", [1, 4, 9])
+    assert response["inspectionData"]["toleratedFailurePercentage"] == 50.0
+    exceeded = sfn.test_state(stateConfiguration={"mapItemReaderData": "[1, 2, 3]", "mapIterationFailureCount": 2},
+                              **kw)
+    assert (exceeded["status"], exceeded["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert _error(sfn, stateConfiguration={"mapItemReaderData": "[1, 2, 3]", "mapIterationFailureCount": 4},
+                  **kw)[1] == "Map iteration failure count must be less than or equal to the number of Map iterations"

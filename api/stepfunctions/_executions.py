@@ -255,6 +255,12 @@ class Executions(Service):
         record = self.store.get("map_run", p["mapRunArn"])
         if record is None:
             raise ResourceNotFound(f"Resource not found: '{p['mapRunArn']}'")
+        percentage = p.get("toleratedFailurePercentage")
+        if percentage is not None and not 0 <= float(percentage) <= 100:  # the model's float range
+            bound = "less than or equal to 100" if float(percentage) > 100 else "greater than or equal to 0"
+            raise ValidationException(f"1 validation error detected: Value '{float(percentage)}' at "
+                                      f"'toleratedFailurePercentage' failed to satisfy constraint: Member must "
+                                      f"have value {bound}")
         for key in ("maxConcurrency", "toleratedFailurePercentage", "toleratedFailureCount"):
             if key in p:
                 record[key] = float(p[key]) if key == "toleratedFailurePercentage" else p[key]

@@ -239,3 +239,17 @@ def test_stopping_the_execution_aborts_its_map_run(sfn: Any) -> None:
     executions = record["executionCounts"]
     assert executions["running"] == 0 and executions["total"] == 20
     assert executions["aborted"] <= 1 and executions["succeeded"] + executions["aborted"] + executions["pending"] == 20
+
+
+def test_update_map_run_percentage_range(sfn: Any) -> None:
+    _, execution = run(sfn, "ranged", {"ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                                                      "Parameters": {"Bucket": "in", "Key": "small.json"}},
+                                       "ItemProcessor": processor({"Type": "Pass"})}, {})
+    arn = map_run(sfn, execution)
+    with pytest.raises(sfn.exceptions.ValidationException) as caught:
+        sfn.update_map_run(mapRunArn=arn, toleratedFailurePercentage=101)
+    assert caught.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '101.0' at 'toleratedFailurePercentage' failed to satisfy constraint: "
+        "Member must have value less than or equal to 100")
+    sfn.update_map_run(mapRunArn=arn, toleratedFailurePercentage=50)
+    assert sfn.describe_map_run(mapRunArn=arn)["toleratedFailurePercentage"] == 50.0

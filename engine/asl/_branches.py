@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from engine.asl import compat, inputs, jsonata, paths
+from engine.asl import compat, inputs, jsonata, paths, redrive
 from engine.asl import context as context_object
 from engine.asl.model import DOLLAR, ItemBatcher, Map, Parallel, State
 from engine.asl.states import (
@@ -236,7 +236,8 @@ async def run_map(frame: Frame, state: Map, value: JSON, text: str | None, entry
     if state.distributed:
         if state.item_batcher is not None:
             selected = _batches(state, state.item_batcher, value, selected, entry)
-        return await _run_distributed(frame, state, value, selected, entry, max_concurrency, tolerated)
+        return await _run_distributed(frame, state, value, selected, entry, max_concurrency, tolerated,
+                                      ex.redriven.pop(entry, None))
     runner = _IterationRunner(frame, state, selected, max_concurrency, tolerated, started,
                               ex.redriven.pop(entry, None))
     await runner.run()
@@ -414,8 +415,13 @@ class _IterationRunner:
 
 
 async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JSON], entry: Entry,
-                           max_concurrency: int, tolerated: int) -> Outcome:
-    """DISTRIBUTED mode: iterations run as child executions whose events stay out of this history."""
+                           max_concurrency: int, tolerated: int, redriven: Any = None) -> Outcome:
+    """DISTRIBUTED mode: iterations run as child executions whose events stay out of this history.
+
+    A redrive (``redriven`` with the Map Run's ARN) redrives that Map Run, as AWS does: the same
+    ARN, ``MapRunRedriven`` instead of ``MapRunStarted``, only the children that did not succeed
+    run again (those known to this process: engine.asl.redrive.map_run_results).
+    """
     from engine.asl.interpreter import Execution
 
     ex = frame.ex
@@ -425,18 +431,29 @@ async def _run_distributed(frame: Frame, state: Map, value: JSON, items: list[JS
     machine_arn = info.state_machine_arn
     map_run_arn = machine_arn.replace(":stateMachine:", ":mapRun:") + f"/{label}:{run_id}"
     history = ex.history
+    kept = None
+    if redriven is not None and redriven.map_run_arn:
+        map_run_arn = redriven.map_run_arn
+        kept = redrive.Inner(done=redrive.map_run_results(map_run_arn))
     # the run's live counts and the settings UpdateMapRun changes (engine.tasks.distributed)
     progress = distributed.MapRunProgress(map_run_arn, state, items, entry, value, max_concurrency, tolerated,
                                           ex.machine.definition)
-    run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails", {"mapRunArn": map_run_arn})
+    if kept is None:
+        run_started = history.add("MapRunStarted", frame.last, "mapRunStartedEventDetails",
+                                  {"mapRunArn": map_run_arn})
+    else:
+        run_started = history.add("MapRunRedriven", frame.last, "mapRunRedrivenEventDetails",
+                                  {"mapRunArn": map_run_arn, "redriveCount": redriven.map_run_redrives + 1})
     # the child runs' events are not part of this history (AWS keeps them per child execution)
     sink = History(ex.clock, progress.observe, limit=2**62, keep=False)
     child_ex = Execution(ex.machine, info, ex.registry, ex.clock, sink, ex.execution_part["Input"], ex.changes)
     progress.attach(child_ex)  # MaxConcurrency applies there, so UpdateMapRun can change it
     child_frame = Frame(child_ex, 0, frame.variables)
-    runner = progress.runner = _IterationRunner(child_frame, state, items, 0, tolerated, 0)
+    runner = progress.runner = _IterationRunner(child_frame, state, items, 0, tolerated, 0, kept)
     await runner.run()
     if runner.failure is not None:
+        redrive.keep_map_run_results(map_run_arn, {
+            i: text for i, text in enumerate(runner.texts) if text is not None and i not in runner.errors})
         err = runner.failure
         details: dict[str, Any] = {}
         if runner.failed > tolerated:

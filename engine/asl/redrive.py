@@ -15,6 +15,7 @@ history accumulate: a branch that succeeded in any attempt stays done.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,10 @@ class Inner:
     """index -> output text of a branch/iteration that already succeeded (not run again)."""
     resume: dict[int, Plan] = field(default_factory=dict)
     """index -> where a failed/aborted branch/iteration picks up (absent: from its StartAt)."""
+    map_run_arn: str | None = None
+    """A Distributed Map whose Map Run started: AWS redrives that Map Run (MapRunRedriven)."""
+    map_run_redrives: int = 0
+    """How many times that Map Run was redriven before (MapRunRedriven events)."""
 
 
 @dataclass(slots=True)
@@ -47,6 +52,7 @@ class _Frame:
     output: str | None = None               # output of the last state exited
     ended: bool = False                     # the last state exited ends the frame
     succeeded: bool | None = None           # Map iterations: MapIteration{Succeeded,Failed} seen
+    map_run: tuple[str, int] | None = None  # a Distributed Map's Map Run ARN and its redrives so far
 
 
 def _walk(states: dict[str, Any], specs: dict[str, dict[str, Any]]) -> None:
@@ -119,10 +125,16 @@ def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | No
             started[eid] = (key, name)
             compounds.add((key, name))
             running.add((key, name))
+        elif kind in ("MapRunStarted", "MapRunRedriven"):
+            details = event.get("mapRunStartedEventDetails") or event.get("mapRunRedrivenEventDetails") or {}
+            arn = str(details.get("mapRunArn", ""))
+            before = frame.map_run[1] if frame.map_run is not None and frame.map_run[0] == arn else 0
+            frame.map_run = (arn, before + (kind == "MapRunRedriven"))
         exited = event.get("stateExitedEventDetails")
         if exited is not None:
             name = str(exited.get("name", ""))
             frame.open = None
+            frame.map_run = None
             frame.output = exited.get("output")
             frame.ended = _terminal(specs.get(name))
             _forget(frames, key, name)
@@ -160,6 +172,10 @@ def _plan_for(key: FrameKey, frames: dict[FrameKey, _Frame], specs: dict[str, di
     name, input_text = frame.open
     spec = specs.get(name) or {}
     result = Plan(name, input_text)
+    if spec.get("Type") == "Map" and _distributed(spec):
+        if frame.map_run is not None:
+            result.inner = Inner(map_run_arn=frame.map_run[0], map_run_redrives=frame.map_run[1])
+        return result
     if spec.get("Type") == "Parallel" or (spec.get("Type") == "Map" and not _distributed(spec)):
         inner = Inner()
         prefix = (*key, name)
@@ -181,3 +197,25 @@ def _plan_for(key: FrameKey, frames: dict[FrameKey, _Frame], specs: dict[str, di
 def _distributed(spec: dict[str, Any]) -> bool:
     processor = spec.get("ItemProcessor") or {}
     return (processor.get("ProcessorConfig") or {}).get("Mode") == "DISTRIBUTED"
+
+
+_MAP_RUNS: OrderedDict[str, dict[int, str]] = OrderedDict()
+_MAP_RUNS_KEPT = 1000
+
+
+def keep_map_run_results(map_run_arn: str, succeeded: dict[int, str]) -> None:
+    """Remember the children of a failed Map Run that succeeded (index -> output text).
+
+    A Distributed Map's children are not in the parent's history, so this process keeps them for
+    a redrive of the Map Run (the last 1,000 failed runs; not kept across a restart, when a
+    redrive runs every child again).
+    """
+    _MAP_RUNS[map_run_arn] = dict(succeeded)
+    _MAP_RUNS.move_to_end(map_run_arn)
+    while len(_MAP_RUNS) > _MAP_RUNS_KEPT:
+        _MAP_RUNS.popitem(last=False)
+
+
+def map_run_results(map_run_arn: str) -> dict[int, str]:
+    """The children of ``map_run_arn`` known to have succeeded (see keep_map_run_results)."""
+    return dict(_MAP_RUNS.get(map_run_arn, {}))

@@ -300,3 +300,39 @@ def test_not_redrivable_reasons(sfn: Any, server: Server, name: str) -> None:
     refused(failed, "State machine is in DELETING status")
     sfn.stop_execution(executionArn=running)
     assert wait_for(sfn, running)["status"] == "ABORTED"
+
+
+def test_distributed_map_redrives_its_map_run(sfn: Any, server: Server, name: str) -> None:
+    """AWS: redriving the parent redrives the failed Map Run (same ARN, MapRunRedriven); only the
+    child executions that did not succeed run again."""
+    calls: Counter[int] = Counter()
+
+    def work(item: Any) -> Any:
+        if item in (1, 3):
+            flaky(calls, item)
+        else:
+            calls[item] += 1
+        return item + 100
+
+    server.runtime.registry.register(fn(name, "work"), work)
+    arn = create(sfn, name, {"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "Label": "fan", "ToleratedFailureCount": 1, "End": True, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "Work",
+            "States": {"Work": {"Type": "Task", "Resource": fn(name, "work"), "End": True}}}}}})
+    execution = sfn.start_execution(stateMachineArn=arn, input="[0, 1, 2, 3, 4]")["executionArn"]
+    failed = wait_for(sfn, execution)
+    assert (failed["status"], failed["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert calls == {0: 1, 1: 1, 2: 1, 3: 1, 4: 1}
+    first = history(sfn, execution)
+    run_arn = next(e["mapRunStartedEventDetails"]["mapRunArn"] for e in first if e["type"] == "MapRunStarted")
+
+    sfn.redrive_execution(executionArn=execution)
+    done = wait_for(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [100, 101, 102, 103, 104]
+    assert calls == {0: 1, 1: 2, 2: 1, 3: 2, 4: 1}
+    rest = after_redrive(history(sfn, execution))
+    assert [e["type"] for e in rest] == ["MapStateEntered", "MapStateStarted", "MapRunRedriven", "MapRunSucceeded",
+                                        "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+    assert rest[2]["mapRunRedrivenEventDetails"] == {"mapRunArn": run_arn, "redriveCount": 1}
+    assert [r["mapRunArn"] for r in sfn.list_map_runs(executionArn=execution)["mapRuns"]] == [run_arn]

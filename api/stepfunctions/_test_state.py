@@ -85,9 +85,9 @@ def _validate(p: Params, state: dict[str, Any], mock: dict[str, Any] | None, con
     else:
         if config.get("mapIterationFailureCount") is not None:
             raise ValidationException("TestState does not support MapIterationFailureCount when a mock is not specified.")
-        if kind in ("Map", "Parallel"):
-            raise ValidationException("TestState API does not support Map or Parallel states. "
-                                      "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+        if kind in ("Map", "Parallel"):  # AWS answers this one as InvalidDefinition
+            raise InvalidDefinitionError("TestState API does not support Map or Parallel states. "
+                                         "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
         if p.get("context") is not None:
             raise ValidationException("TestState does not support Context when a mock is not specified.")
         if kind == "Task" and not p.get("roleArn"):
@@ -360,6 +360,9 @@ def _map_mock(state: dict[str, Any], mock: dict[str, Any], config: dict[str, Any
     failures = config.get("mapIterationFailureCount")
     if failures is None or "result" not in mock:
         return mock
+    if items is None:
+        mocked = json.loads(mock["result"])
+        items = mocked if isinstance(mocked, list) else None
     if items is not None and failures > len(items):
         raise ValidationException("Map iteration failure count must be less than or equal to the number of Map iterations")
     exceeded = False

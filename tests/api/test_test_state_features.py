@@ -47,12 +47,6 @@ def _error(sfn: Any, **kw: Any) -> tuple[str, str]:
      "State type 'Succeed' is not supported when a mock is specified"),
     ({"definition": json.dumps(JSONATA_TASK), "mock": {"result": "{}"}, "revealSecrets": True},
      "TestState does not support RevealSecrets when a mock is specified."),
-    ({"definition": json.dumps(MAP), "roleArn": ROLE},
-     "TestState API does not support Map or Parallel states. "
-     "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]"),
-    ({"definition": json.dumps(PARALLEL), "roleArn": ROLE},
-     "TestState API does not support Map or Parallel states. "
-     "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]"),
     ({"definition": json.dumps(MAP), "roleArn": ROLE, "stateConfiguration": {"mapIterationFailureCount": 0}},
      "TestState does not support MapIterationFailureCount when a mock is not specified."),
     ({"definition": json.dumps(JSONATA_TASK)}, "RoleArn must be specified when testing a Task state"),
@@ -69,6 +63,13 @@ def _error(sfn: Any, **kw: Any) -> tuple[str, str]:
 ])
 def test_validation_errors(sfn: Any, kw: dict[str, Any], message: str) -> None:
     assert _error(sfn, **kw) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize("state", [MAP, PARALLEL])
+def test_map_and_parallel_need_a_mock(sfn: Any, state: dict[str, Any]) -> None:
+    assert _error(sfn, definition=json.dumps(state), roleArn=ROLE) == (
+        "InvalidDefinition", "TestState API does not support Map or Parallel states. "
+                             "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
 
 
 def test_mock_makes_the_role_optional(sfn: Any) -> None:

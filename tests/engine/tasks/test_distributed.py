@@ -350,3 +350,16 @@ def test_gzip_body_from_a_registered_handler() -> None:
                               "Parameters": {"Bucket": "b", "Key": "k.jsonl.gz"}})
     result = asl.run_sync(definition, "{}", registry=Integrations(registry))
     assert json.loads(result.output) == [{"a": 1}, {"a": 2}]
+
+
+def test_jsonata_max_items(s3: Path) -> None:
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                       "ReaderConfig": {"InputType": "CSV", "MaxItems": "{% $states.input.n %}"},
+                       "Arguments": {"Bucket": "data", "Key": "in/rows.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "P",
+                          "States": {"P": {"Type": "Pass", "Output": "{% $states.input.name %}", "End": True}}}}}})
+    result = asl.run_sync(definition, '{"n": 2}', registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert (result.status, result.error, result.cause) == ("SUCCEEDED", None, None)
+    assert json.loads(result.output) == ["a", "b"]

@@ -516,6 +516,15 @@ class Runtime:
                 "itemCounts": items, "executionCounts": executions, "redriveCount": 0}, parent=execution_arn)
             self._map_runs[execution_arn] = arn
             self._map_progress[execution_arn] = progress
+        elif kind == "MapRunRedriven":  # the same Map Run again (its record was reopened by redrive)
+            arn = event["mapRunRedrivenEventDetails"]["mapRunArn"]
+            self._map_runs[execution_arn] = arn
+            progress = self._map_progress[execution_arn] = distributed.LIVE.get(arn)
+            run = self.store.get("map_run", arn)
+            if run is not None and progress is not None:
+                run["itemCounts"], run["executionCounts"] = progress.counts()
+                run.update(progress.settings())
+                self.store.put("map_run", arn, run, parent=execution_arn)
         elif kind in ("MapRunSucceeded", "MapRunFailed", "MapRunAborted"):
             arn = self._map_runs.pop(execution_arn, "")
             run = self.store.get("map_run", arn)

@@ -448,13 +448,25 @@ class MapRunProgress:
         self.execution_type = str((processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD"))
         self.results_written = (0, 0)
         """(child executions, items) the ResultWriter wrote."""
-        self.runner: Any = None
-        """The engine's iteration runner (its ``tolerated`` follows UpdateMapRun)."""
+        self._runner: Any = None
         self._started: dict[int, int] = {}  # MapIterationStarted event id -> index
         self._limiter: anyio.CapacityLimiter | None = None
         LIVE[arn] = self
 
     # -- engine side --
+
+    @property
+    def runner(self) -> Any:
+        """The engine's iteration runner (its ``tolerated`` follows UpdateMapRun)."""
+        return self._runner
+
+    @runner.setter
+    def runner(self, runner: Any) -> None:
+        self._runner = runner
+        kept = getattr(getattr(runner, "redriven", None), "done", None) or {}
+        for index in kept:  # a redriven Map Run: the children that succeeded before are not run again
+            if isinstance(index, int) and 0 <= index < len(self.status):
+                self.status[index] = "SUCCEEDED"
 
     def observe(self, event: Mapping[str, Any]) -> None:
         """The children's events (the Distributed Map's event sink)."""

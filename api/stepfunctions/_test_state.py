@@ -456,9 +456,32 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     # AWS: $$.Execution.RoleArn is null when the test gives no role
     result, after_variables = await _run(loaded, input_text, runtime.info(record), registry, ScaledClock(0),
                                          variables, context)
-    return _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
-                          variables=after_variables, had_variables=bool(variables), input_value=input_value,
-                          context=context)
+    response = _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
+                              variables=after_variables, had_variables=bool(variables), input_value=input_value,
+                              context=context)
+    if mock is not None and "result" in mock:
+        _echo_mock_text(response, mock["result"])
+    return response
+
+
+def _echo_mock_text(response: Result, text: str) -> None:
+    """AWS hands the mocked result back as the text given wherever the value passes through unchanged."""
+    def canonical(json_text: str) -> str:
+        return json.dumps(json.loads(json_text), sort_keys=True)
+
+    mocked = canonical(text)
+
+    def same(value: Any) -> bool:
+        try:
+            return isinstance(value, str) and canonical(value) == mocked
+        except ValueError:
+            return False
+
+    if same(response.get("output")):
+        response["output"] = text
+    for key in ("result", "afterResultSelector"):
+        if same(response.get("inspectionData", {}).get(key)):
+            response["inspectionData"][key] = text
 
 
 def _failure(events: list[dict[str, Any]]) -> dict[str, Any] | None:

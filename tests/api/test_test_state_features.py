@@ -383,3 +383,22 @@ def test_map_item_reader_data(sfn: Any) -> None:
     assert (exceeded["status"], exceeded["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
     assert _error(sfn, stateConfiguration={"mapItemReaderData": "[1, 2, 3]", "mapIterationFailureCount": 4},
                   **kw)[1] == "Map iteration failure count must be less than or equal to the number of Map iterations"
+
+
+def test_mocked_result_text_is_echoed_unchanged(sfn: Any) -> None:
+    state = {"Type": "Parallel", "Branches": PARALLEL["Branches"], "End": True}
+    text = '[{"branch1": "result"}, {"branch2": "result"}]'
+    response = sfn.test_state(definition=json.dumps(state), input="{}", mock={"result": text},
+                              inspectionLevel="DEBUG")
+    assert response["output"] == text and response["inspectionData"]["afterResultSelector"] == text
+    task = sfn.test_state(definition=json.dumps(JSONATA_TASK), input='{"v": 1}', mock={"result": '{"a": [1, 2]}'},
+                          inspectionLevel="DEBUG")
+    assert task["output"] == '{"a": [1, 2]}' and task["inspectionData"]["result"] == '{"a": [1, 2]}'
+
+
+def test_wait_state_does_not_wait(sfn: Any) -> None:
+    state = {"Type": "Wait", "Seconds": 3600, "Next": "Later"}
+    response = sfn.test_state(definition=json.dumps(state), input='{"a": 1}', inspectionLevel="DEBUG")
+    assert (response["status"], response["nextState"], json.loads(response["output"])) == (
+        "SUCCEEDED", "Later", {"a": 1})
+    assert set(response["inspectionData"]) == {"input", "afterInputPath"}

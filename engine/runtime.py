@@ -644,6 +644,13 @@ class Runtime:
             record.pop(key, None)
         record.update(status="RUNNING", redriveCount=count, redriveDate=epoch(now))
         self.store.put("execution", record["executionArn"], record, parent=record["stateMachineArn"])
+        for arn in _asl_redrive().map_runs(plan):  # AWS: the failed Map Run is redriven (DescribeMapRun)
+            run = self.store.get("map_run", arn)
+            if run is not None:
+                run.pop("stopDate", None)
+                run.update(status="RUNNING", redriveCount=int(run.get("redriveCount", 0)) + 1, redriveDate=epoch(now))
+                self.store.put("map_run", arn, run, parent=record["executionArn"])
+                self._map_runs[record["executionArn"]] = arn
         self._spawn(record, definition, resume.input_text, resume)
         return record
 

@@ -219,3 +219,13 @@ def keep_map_run_results(map_run_arn: str, succeeded: dict[int, str]) -> None:
 def map_run_results(map_run_arn: str) -> dict[int, str]:
     """The children of ``map_run_arn`` known to have succeeded (see keep_map_run_results)."""
     return dict(_MAP_RUNS.get(map_run_arn, {}))
+
+
+def map_runs(plan: Plan | None) -> list[str]:
+    """The Map Runs a redrive following ``plan`` redrives (its failed Distributed Maps)."""
+    if plan is None or plan.inner is None:
+        return []
+    found = [plan.inner.map_run_arn] if plan.inner.map_run_arn else []
+    for sub in plan.inner.resume.values():
+        found += map_runs(sub)
+    return found

@@ -336,3 +336,6 @@ def test_distributed_map_redrives_its_map_run(sfn: Any, server: Server, name: st
                                         "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
     assert rest[2]["mapRunRedrivenEventDetails"] == {"mapRunArn": run_arn, "redriveCount": 1}
     assert [r["mapRunArn"] for r in sfn.list_map_runs(executionArn=execution)["mapRuns"]] == [run_arn]
+    described = sfn.describe_map_run(mapRunArn=run_arn)
+    assert (described["status"], described["redriveCount"]) == ("SUCCEEDED", 1)
+    assert described["redriveDate"] == done["redriveDate"]

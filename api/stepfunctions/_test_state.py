@@ -457,7 +457,7 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     result, after_variables = await _run(loaded, input_text, runtime.info(record), registry, ScaledClock(0),
                                          variables, context)
     response = _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
-                              variables=after_variables, had_variables=bool(variables), input_value=input_value,
+                              variables=after_variables, input_value=input_value,
                               context=context)
     if mock is not None and "result" in mock:
         _echo_mock_text(response, mock["result"])
@@ -495,7 +495,7 @@ def _failure(events: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def _test_response(p: Params, name: str, state: dict[str, Any], targets: set[str], result: Any, *,
                    jsonata: bool = False, config: dict[str, Any] | None = None,
-                   variables: dict[str, Any] | None = None, had_variables: bool = False,
+                   variables: dict[str, Any] | None = None,
                    input_value: Any = None, context: Any = None) -> Result:
     config = config or {}
     events = result.history

@@ -107,8 +107,17 @@ async def read_items(reader: Mapping[str, Any], renderer: Renderer, registry: Ta
     failed = ErrorName.ITEM_READER_FAILED
     limit = _max_items(config, renderer)
     if resource.endswith(":s3:listObjectsV2"):
-        listing = await _s3(registry, "listObjectsV2", params, ctx, failed)
-        items: list[JSON] = list(listing.get("Contents") or []) if isinstance(listing, dict) else []
+        items: list[JSON] = []
+        page = dict(params)
+        while True:  # S3 answers 1,000 keys a page; Step Functions reads them all
+            listing = await _s3(registry, "listObjectsV2", page, ctx, failed)
+            if not isinstance(listing, dict):
+                break
+            items += list(listing.get("Contents") or [])
+            token = listing.get("NextContinuationToken")
+            if not listing.get("IsTruncated") or not token or (limit and len(items) >= limit):
+                break
+            page = {**params, "ContinuationToken": token}
         if config.get("Transformation") == "LOAD_AND_FLATTEN":
             bucket, loaded = params.get("Bucket"), []
             for entry in items:

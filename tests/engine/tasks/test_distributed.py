@@ -363,3 +363,22 @@ def test_jsonata_max_items(s3: Path) -> None:
     result = asl.run_sync(definition, '{"n": 2}', registry=Integrations(TaskRegistry(), s3_dir=s3))
     assert (result.status, result.error, result.cause) == ("SUCCEEDED", None, None)
     assert json.loads(result.output) == ["a", "b"]
+
+
+def test_list_objects_reads_every_page() -> None:
+    registry = TaskRegistry()
+    asked: list[Any] = []
+
+    @registry.task("arn:aws:states:::s3:listObjectsV2")
+    def list_objects(params: Any) -> Any:
+        asked.append(params.get("ContinuationToken"))
+        page = int(params.get("ContinuationToken") or 0)
+        more = page < 2
+        return {"Contents": [{"Key": f"k{page}-{i}"} for i in range(2)], "IsTruncated": more,
+                **({"NextContinuationToken": str(page + 1)} if more else {})}
+
+    definition = distributed({"Resource": "arn:aws:states:::s3:listObjectsV2",
+                              "Parameters": {"Bucket": "b", "Prefix": "k"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(registry))
+    assert [i["Key"] for i in json.loads(result.output)] == ["k0-0", "k0-1", "k1-0", "k1-1", "k2-0", "k2-1"]
+    assert asked == [None, "1", "2"]

@@ -7,12 +7,15 @@ branches that failed or were aborted run again, each from the state where it sto
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 
+import anyio
 import pytest
 from botocore.exceptions import ClientError
 
+from engine.tasks.registry import TaskFailure
 from tests.api.conftest import ROLE, Server, wait_for
 
 
@@ -41,7 +44,6 @@ def after_redrive(events: list[dict[str, Any]], nth: int = 1) -> list[dict[str, 
 def flaky(calls: Counter[Any], key: Any, fails: int = 1) -> None:
     calls[key] += 1
     if calls[key] <= fails:
-        from engine.tasks.registry import TaskFailure
         raise TaskFailure("Flaky.Error", f"attempt {calls[key]}")
 
 
@@ -339,3 +341,61 @@ def test_distributed_map_redrives_its_map_run(sfn: Any, server: Server, name: st
     described = sfn.describe_map_run(mapRunArn=run_arn)
     assert (described["status"], described["redriveCount"]) == ("SUCCEEDED", 1)
     assert described["redriveDate"] == done["redriveDate"]
+
+
+def test_timed_out_execution_redrive_restarts_the_timeout(sfn: Any, server: Server, name: str) -> None:
+    """AWS: a redriven execution's TimeoutSeconds counts again from the redrive."""
+    calls: Counter[str] = Counter()
+
+    async def slow_once(payload: Any) -> Any:
+        calls["slow"] += 1
+        if calls["slow"] == 1:
+            await anyio.sleep(5)
+        return {"done": calls["slow"]}
+
+    server.runtime.registry.register(fn(name, "slow"), slow_once)
+    arn = create(sfn, name, {"StartAt": "Quick", "TimeoutSeconds": 1, "States": {
+        "Quick": {"Type": "Pass", "Result": {"quick": True}, "Next": "Slow"},
+        "Slow": {"Type": "Task", "Resource": fn(name, "slow"), "End": True}}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    timed_out = wait_for(sfn, execution)
+    assert (timed_out["status"], timed_out["redriveStatus"]) == ("TIMED_OUT", "REDRIVABLE")
+    sfn.redrive_execution(executionArn=execution)
+    done = wait_for(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"done": 2}
+    rest = after_redrive(history(sfn, execution))
+    assert rest[0]["type"] == "TaskStateEntered" and rest[0]["stateEnteredEventDetails"]["name"] == "Slow"
+    assert json.loads(rest[0]["stateEnteredEventDetails"]["input"]) == {"quick": True}
+
+
+def test_aborted_parallel_keeps_the_branch_that_finished(sfn: Any, server: Server, name: str) -> None:
+    calls: Counter[str] = Counter()
+
+    def quick(payload: Any) -> Any:
+        calls["quick"] += 1
+        return "quick"
+
+    server.runtime.registry.register(fn(name, "quick"), quick)
+    arn = create(sfn, name, {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Quick", "States": {"Quick": {"Type": "Task", "Resource": fn(name, "quick"), "End": True}}},
+        {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 300, "End": True}}}]}}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    deadline = 200
+    while calls["quick"] == 0 and deadline:
+        time.sleep(0.01)
+        deadline -= 1
+    sfn.stop_execution(executionArn=execution)
+    assert wait_for(sfn, execution)["status"] == "ABORTED"
+    sfn.redrive_execution(executionArn=execution)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "RUNNING"
+    rest: list[dict[str, Any]] = []
+    for _ in range(200):
+        rest = after_redrive(history(sfn, execution))
+        if len(rest) >= 3:
+            break
+        time.sleep(0.01)
+    assert [e["type"] for e in rest] == ["ParallelStateEntered", "ParallelStateStarted", "WaitStateEntered"]
+    assert calls["quick"] == 1
+    sfn.stop_execution(executionArn=execution)
+    assert wait_for(sfn, execution)["status"] == "ABORTED"

@@ -203,6 +203,8 @@ async def _inventory_items(text: str, config: Mapping[str, Any], registry: TaskR
     headers = [h.strip() for h in str(manifest.get("fileSchema", "")).split(",") if h.strip()]
     csv_config = {"CSVHeaderLocation": "GIVEN", "CSVHeaders": headers,
                   "CSVDelimiter": config.get("CSVDelimiter", "COMMA")}
+    if "CSVHeaderLocation" in config:  # the definition's own header choice wins over the fileSchema
+        csv_config |= {"CSVHeaderLocation": config["CSVHeaderLocation"], "CSVHeaders": config.get("CSVHeaders")}
     bucket = _bucket_name(manifest.get("destinationBucket"))
     items: list[JSON] = []
     for entry in manifest["files"]:

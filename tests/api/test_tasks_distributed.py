@@ -253,3 +253,34 @@ def test_update_map_run_percentage_range(sfn: Any) -> None:
         "Member must have value less than or equal to 100")
     sfn.update_map_run(mapRunArn=arn, toleratedFailurePercentage=50)
     assert sfn.describe_map_run(mapRunArn=arn)["toleratedFailurePercentage"] == 50.0
+
+
+attempts: dict[int, int] = {}
+
+
+@registry.task("arn:aws:lambda:*:*:function:flaky")
+def flaky(event: Any) -> Any:
+    """Items 10 and 20 fail the first time only."""
+    attempts[event["id"]] = attempts.get(event["id"], 0) + 1
+    if event["id"] % 10 == 0 and attempts[event["id"]] == 1:
+        raise ValueError(f"bad item {event['id']}")
+    return event["id"]
+
+
+def test_redriven_map_run_counts(sfn: Any) -> None:
+    attempts.clear()
+    execution = start(sfn, "redriven-counts", {
+        "MaxConcurrency": 1, "ToleratedFailureCount": 1,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Parameters": {"Bucket": "in", "Key": "small.json"}},
+        "ItemProcessor": processor({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky"})},
+        {})
+    assert wait_for(sfn, execution, timeout=30)["status"] == "FAILED"
+    arn = map_run(sfn, execution)
+    first = sfn.describe_map_run(mapRunArn=arn)
+    assert (first["status"], first["executionCounts"]) == ("FAILED", counts(succeeded=18, failed=2, total=20))
+    sfn.redrive_execution(executionArn=execution)
+    assert wait_for(sfn, execution, timeout=30)["status"] == "SUCCEEDED"
+    again = sfn.describe_map_run(mapRunArn=arn)
+    assert (again["status"], again["redriveCount"]) == ("SUCCEEDED", 1)
+    assert again["itemCounts"] == counts(succeeded=20, total=20)
+    assert sum(attempts.values()) == 22  # only the two failed children ran again

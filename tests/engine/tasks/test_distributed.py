@@ -255,6 +255,16 @@ def _inventory(root: Path) -> None:
                   {"key": "src/cfg/data/b.csv", "size": 1, "MD5checksum": "y"}]}))
 
 
+def test_s3_inventory_manifest_given_headers(s3: Path) -> None:
+    _inventory(s3)
+    definition = distributed({"Resource": "arn:aws:states:::s3:getObject",
+                              "ReaderConfig": {"InputType": "MANIFEST", "CSVHeaderLocation": "GIVEN",
+                                               "CSVHeaders": ["b", "k"]},
+                              "Parameters": {"Bucket": "inv", "Key": "src/cfg/manifest.json"}})
+    result = asl.run_sync(definition, "{}", registry=Integrations(TaskRegistry(), s3_dir=s3))
+    assert json.loads(result.output)[1] == {"b": "src", "k": "csvDataset/titles.csv"}
+
+
 @pytest.mark.parametrize("config", [{"InputType": "MANIFEST"}, {"ManifestType": "S3_INVENTORY"}])
 def test_s3_inventory_manifest(s3: Path, config: dict[str, Any]) -> None:
     _inventory(s3)

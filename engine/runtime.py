@@ -89,6 +89,9 @@ class Resume:
     redriven: bool = False
     plan: Any = None
     """A redrive's engine.asl.redrive.Plan (what its Parallel/Map keeps)."""
+    continuing: tuple[int, int] | None = None
+    """A restart inside a Parallel/Map (engine.asl.redrive.Continuation): the stored ids of its
+    StateEntered and Started events, which the resumed run does not write again."""
 
 
 class _EventWriter:
@@ -111,6 +114,7 @@ class _EventWriter:
         self.closed = False
         self._ids: dict[int, int] = {}
         self._held: list[tuple[int, Record]] = []
+        self._continuing = list(resume.continuing) if resume is not None and resume.continuing else []
 
     def __call__(self, event: Mapping[str, Any]) -> None:
         if self.closed:
@@ -138,6 +142,15 @@ class _EventWriter:
                 isinstance(details, dict) and details.get("name") == RESUME_STATE)):
             self._ids[engine_id] = mapped_prev
             return False
+        if self._continuing:  # the Parallel/Map goes on: its StateEntered and Started are stored already
+            kind = str(record["type"])
+            if len(self._continuing) == 2 and kind.endswith("StateEntered") and isinstance(details, dict) \
+                    and details.get("name") == self.resume.state:  # type: ignore[union-attr]
+                self._ids[engine_id] = self._continuing.pop(0)
+                return False
+            if len(self._continuing) == 1 and kind in ("ParallelStateStarted", "MapStateStarted"):
+                self._ids[engine_id] = self._continuing.pop(0)
+                return False
         record["previousEventId"] = mapped_prev
         if isinstance(details, dict) and details.get("resourceType") == "states" and \
                 str(details.get("resource", "")).startswith("activity:") and not self._as_activity(record, details):
@@ -616,7 +629,14 @@ class Runtime:
             self._close(record, status, output, error, cause)
             return
         definition = self.definition_of(record)
-        resume = _resume_point(json.loads(definition), history, restart=True)
+        going_on = _asl_redrive().restart(json.loads(definition), history)
+        resume: Resume | None
+        if going_on is not None:  # inside a top-level Parallel/Map: keep the branches/iterations that ended
+            plan = going_on.plan
+            resume = Resume(plan.state, plan.input_text, going_on.keep_through + 1, 0, plan=plan,
+                            continuing=(going_on.entered_id, going_on.started_id))
+        else:
+            resume = _resume_point(json.loads(definition), history, restart=True)
         if resume is None:  # nothing after ExecutionStarted: start over, keeping event 1
             resume = Resume(_start_at(definition), record.get("input", "{}"), 2, 0)
         self.store.truncate_events(record["executionArn"], resume.next_id - 1)

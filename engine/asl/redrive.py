@@ -53,6 +53,8 @@ class _Frame:
     ended: bool = False                     # the last state exited ends the frame
     succeeded: bool | None = None           # Map iterations: MapIteration{Succeeded,Failed} seen
     map_run: tuple[str, int] | None = None  # a Distributed Map's Map Run ARN and its redrives so far
+    first: int = 0                          # id of the frame's first event
+    last: int = 0                           # id of its last event (a Map iteration: MapIteration{Succeeded,...})
 
 
 def _walk(states: dict[str, Any], specs: dict[str, dict[str, Any]]) -> None:
@@ -80,6 +82,12 @@ def _terminal(spec: dict[str, Any] | None) -> bool:
 
 def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | None:
     """The plan for the top level; None when no top-level state is left open."""
+    frames, specs, _ = _analyse(definition, history)
+    return _plan_for(ROOT, frames, specs)
+
+
+def _analyse(definition: dict[str, Any], history: list[dict[str, Any]]) -> tuple[
+        dict[FrameKey, _Frame], dict[str, dict[str, Any]], set[tuple[FrameKey, str]]]:
     specs: dict[str, dict[str, Any]] = {}
     _walk(definition.get("States") or {}, specs)
     frame_of: dict[int, FrameKey] = {}
@@ -100,6 +108,7 @@ def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | No
             frame_of[eid] = child if kind == "MapIterationStarted" else parent
             record = frames.setdefault(child, _Frame())
             record.succeeded = None if kind == "MapIterationStarted" else kind == "MapIterationSucceeded"
+            record.first, record.last = (record.first or eid), eid
             continue
         entered = event.get("stateEnteredEventDetails")
         if entered is not None and prev in started:  # the first event of a Parallel branch
@@ -116,6 +125,7 @@ def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | No
             compounds.discard((key, name))
         frame_of[eid] = key
         frame = frames.setdefault(key, _Frame())
+        frame.first, frame.last = (frame.first or eid), eid
         if entered is not None:
             name = str(entered.get("name", ""))
             frame.open = (name, entered.get("input", "{}"))
@@ -138,7 +148,7 @@ def plan(definition: dict[str, Any], history: list[dict[str, Any]]) -> Plan | No
             frame.output = exited.get("output")
             frame.ended = _terminal(specs.get(name))
             _forget(frames, key, name)
-    return _plan_for(ROOT, frames, specs)
+    return frames, specs, running
 
 
 _CLOSING = frozenset({"ParallelStateSucceeded", "ParallelStateFailed", "MapStateSucceeded", "MapStateFailed"})
@@ -229,3 +239,56 @@ def map_runs(plan: Plan | None) -> list[str]:
     for sub in plan.inner.resume.values():
         found += map_runs(sub)
     return found
+
+
+@dataclass(slots=True)
+class Continuation:
+    """A restart inside a top-level Parallel/Map: the history up to ``keep_through`` stays; the
+    state (entered at ``entered_id``, started at ``started_id``) goes on without being entered
+    again, with ``plan.inner``'s branches/iterations done and the others run from their start."""
+
+    keep_through: int
+    entered_id: int
+    started_id: int
+    plan: Plan
+
+
+def restart(definition: dict[str, Any], history: list[dict[str, Any]]) -> Continuation | None:
+    """Where a restarted execution that was inside a top-level inline Parallel/Map goes on.
+
+    Branches/iterations that had ended before the first event of any unfinished one are kept;
+    the history is cut before that event, so the continued run writes every other event once.
+    None: the top-level state is not such a state (re-enter it, as before).
+    """
+    frames, specs, running = _analyse(definition, history)
+    root = frames.get(ROOT)
+    if root is None or root.open is None:
+        return None
+    name, input_text = root.open
+    spec = specs.get(name) or {}
+    if (ROOT, name) not in running or not (
+            spec.get("Type") == "Parallel" or (spec.get("Type") == "Map" and not _distributed(spec))):
+        return None
+    entered = started = 0
+    for event in history:  # the state's last StateEntered and its Started
+        details = event.get("stateEnteredEventDetails")
+        if details is not None and details.get("name") == name and str(event["type"]).endswith("StateEntered"):
+            entered, started = int(event["id"]), 0
+        elif entered and not started and event["type"] in ("ParallelStateStarted", "MapStateStarted"):
+            started = int(event["id"])
+    if not entered or not started:
+        return None
+    is_map = spec.get("Type") == "Map"
+    children = {int(k[-1]): f for k, f in frames.items() if len(k) == 2 and k[0] == name and f.first}
+    finished = {i for i, f in children.items() if (f.succeeded if is_map else (f.open is None and f.ended))
+                and f.output is not None}
+    last_id = int(history[-1]["id"])
+    cut = min((f.first for i, f in children.items() if i not in finished), default=last_id + 1)
+    changed = True
+    while changed:  # a child that ended after the cut runs again: cut before its first event too
+        changed = False
+        for i, f in children.items():
+            if i in finished and f.last >= cut and f.first < cut:
+                cut, changed = f.first, True
+    done = {i: str(children[i].output) for i in finished if children[i].last < cut}
+    return Continuation(cut - 1, entered, started, Plan(name, input_text, Inner(done=done)))

@@ -1,0 +1,130 @@
+"""A restart inside a top-level inline Map or Parallel keeps the iterations/branches that ended.
+
+The history is cut before the first event of the first unfinished iteration/branch; the Map
+or Parallel goes on without being entered again, so every event stays written once.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from engine.clock import ManualClock
+from engine.runtime import Runtime, epoch
+from engine.store import SqliteStore
+from engine.tasks.registry import TaskRegistry
+
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+WORK = "arn:aws:lambda:us-east-1:123456789012:function:work"
+
+
+def record(name: str, definition: dict[str, Any], clock: ManualClock, input_text: str) -> dict[str, Any]:
+    return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:m:{name}", "name": name,
+            "stateMachineArn": MACHINE, "input": input_text, "startDate": epoch(clock.now()),
+            "definition": json.dumps(definition), "roleArn": "arn:aws:iam::123456789012:role/r", "type": "STANDARD"}
+
+
+async def until_sleeping(clock: ManualClock) -> None:
+    with anyio.fail_after(5):
+        while clock.pending < 1:
+            await anyio.sleep(0.001)
+
+
+async def settle(runtime: Runtime, arn: str) -> dict[str, Any]:
+    with anyio.fail_after(5):
+        while runtime.is_running(arn):
+            await anyio.sleep(0.001)
+    stored = runtime.store.get("execution", arn)
+    assert stored is not None
+    return stored
+
+
+def registry(calls: Counter[int]) -> TaskRegistry:
+    tasks = TaskRegistry()
+
+    def work(item: Any) -> Any:
+        calls[item["n"]] += 1
+        return item
+
+    tasks.register(WORK, work)
+    return tasks
+
+
+ITERATION = {"StartAt": "Work", "States": {
+    "Work": {"Type": "Task", "Resource": WORK, "Next": "Gate"},
+    "Gate": {"Type": "Choice", "Choices": [{"Variable": "$.hold", "BooleanEquals": True, "Next": "Hold"}],
+             "Default": "Done"},
+    "Hold": {"Type": "Wait", "Seconds": 60, "Next": "Done"},
+    "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": True}}}
+MAP = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "MaxConcurrency": 1, "End": True,
+                                              "ItemProcessor": ITERATION}}}
+ITEMS = json.dumps([{"n": 0, "hold": False}, {"n": 1, "hold": False}, {"n": 2, "hold": True}])
+
+
+async def test_restart_inside_a_map_keeps_the_iterations_that_ended(tmp_path: Path) -> None:
+    calls: Counter[int] = Counter()
+    clock = ManualClock()
+    first = Runtime(SqliteStore(tmp_path / "data"), clock=clock, registry=registry(calls))
+    async with first.running():
+        rec = first.start(record("map", MAP, clock, ITEMS), json.dumps(MAP))
+        await until_sleeping(clock)  # iteration 2 waits in Hold
+    before = first.store.events(rec["executionArn"])
+    first.store.close()
+    assert calls == {0: 1, 1: 1, 2: 1}
+
+    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()), registry=registry(calls))
+    async with second.running():
+        await until_sleeping(second.clock)  # type: ignore[arg-type]
+        await second.clock.advance(60)  # type: ignore[attr-defined]
+        done = await settle(second, rec["executionArn"])
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert calls == {0: 1, 1: 1, 2: 2}  # iterations 0 and 1 ended before the restart: not run again
+    events = second.store.events(rec["executionArn"])
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    types = [e["type"] for e in events]
+    assert types.count("MapStateEntered") == 1 and types.count("MapStateStarted") == 1
+    assert [e["mapIterationStartedEventDetails"]["index"] for e in events if e["type"] == "MapIterationStarted"] \
+        == [0, 1, 2]
+    kept = [e for e in before if e["type"] != "MapIterationStarted" or
+            e["mapIterationStartedEventDetails"]["index"] < 2]
+    cut = next(e["id"] for e in before if e["type"] == "MapIterationStarted"
+               and e["mapIterationStartedEventDetails"]["index"] == 2)
+    assert events[:cut - 1] == [e for e in kept if e["id"] < cut]
+    started = next(e["id"] for e in events if e["type"] == "MapStateStarted")
+    assert events[cut - 1]["type"] == "MapIterationStarted" and events[cut - 1]["previousEventId"] == started
+    assert types[-3:] == ["MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"]
+
+
+PARALLEL = {"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel", "End": True, "Branches": [
+    {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "q", "End": True}}},
+    {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": WORK, "Next": "Hold"},
+                                   "Hold": {"Type": "Wait", "Seconds": 60, "End": True}}}]}}}
+
+
+async def test_restart_inside_a_parallel_keeps_a_branch_that_ended_first(tmp_path: Path) -> None:
+    calls: Counter[int] = Counter()
+    clock = ManualClock()
+    first = Runtime(SqliteStore(tmp_path / "data"), clock=clock, registry=registry(calls))
+    async with first.running():
+        rec = first.start(record("par", PARALLEL, clock, '{"n": 7}'), json.dumps(PARALLEL))
+        await until_sleeping(clock)
+    first.store.close()
+    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()), registry=registry(calls))
+    async with second.running():
+        await until_sleeping(second.clock)  # type: ignore[arg-type]
+        await second.clock.advance(60)  # type: ignore[attr-defined]
+        done = await settle(second, rec["executionArn"])
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == ["q", {"n": 7}]
+    events = second.store.events(rec["executionArn"])
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    types = [e["type"] for e in events]
+    assert types.count("ParallelStateEntered") == 1 and types.count("ParallelStateStarted") == 1
+    # the Quick branch ended before the Slow one began: kept (written once), Slow runs again
+    assert [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e] == [
+        "Fan", "Quick", "Slow", "Hold"]
+    assert calls[7] == 2

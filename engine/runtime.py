@@ -638,6 +638,12 @@ class Runtime:
                             continuing=(going_on.entered_id, going_on.started_id))
         else:
             resume = _resume_point(json.loads(definition), history, restart=True)
+            seen = _asl_redrive().plan(json.loads(definition), history)
+            if resume is not None and seen is not None and seen.state == resume.state and seen.variables:
+                # the variables assigned before the re-entered state (its Parallel/Map runs again whole)
+                kept = _asl_redrive().Plan(resume.state, resume.input_text, variables=seen.variables)
+                resume = Resume(resume.state, resume.input_text, resume.next_id, resume.previous_id,
+                                resume.wait_until, plan=kept)
         if resume is None:  # nothing after ExecutionStarted: start over, keeping event 1
             resume = Resume(_start_at(definition), record.get("input", "{}"), 2, 0)
         self.store.truncate_events(record["executionArn"], resume.next_id - 1)

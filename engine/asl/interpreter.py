@@ -80,6 +80,8 @@ class Execution:
         if plan is not None and jump and plan.state in states:
             name, text = plan.state, plan.input_text
             value = inputs.parse_execution_input(text)
+        if plan is not None and plan.variables:  # what the frame had assigned before (Assign)
+            frame.variables.update({k: inputs.parse_execution_input(v) for k, v in plan.variables.items()})
         while True:
             state = states[name]  # type: ignore[index]
             if text is None:

@@ -44,6 +44,8 @@ class Plan:
     state: str
     input_text: str
     inner: Inner | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    """Variables this frame had assigned (name -> JSON text, from ``assignedVariables``)."""
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class _Frame:
     ended: bool = False                     # the last state exited ends the frame
     succeeded: bool | None = None           # Map iterations: MapIteration{Succeeded,Failed} seen
     map_run: tuple[str, int] | None = None  # a Distributed Map's Map Run ARN and its redrives so far
+    variables: dict[str, str] = field(default_factory=dict)  # assignedVariables of its states so far
     first: int = 0                          # id of the frame's first event
     last: int = 0                           # id of its last event (a Map iteration: MapIteration{Succeeded,...})
 
@@ -147,6 +150,7 @@ def _analyse(definition: dict[str, Any], history: list[dict[str, Any]]) -> tuple
             frame.map_run = None
             frame.output = exited.get("output")
             frame.ended = _terminal(specs.get(name))
+            frame.variables.update(exited.get("assignedVariables") or {})
             _forget(frames, key, name)
     return frames, specs, running
 
@@ -181,7 +185,7 @@ def _plan_for(key: FrameKey, frames: dict[FrameKey, _Frame], specs: dict[str, di
         return None
     name, input_text = frame.open
     spec = specs.get(name) or {}
-    result = Plan(name, input_text)
+    result = Plan(name, input_text, variables=dict(frame.variables))
     if spec.get("Type") == "Map" and _distributed(spec):
         if frame.map_run is not None:
             result.inner = Inner(map_run_arn=frame.map_run[0], map_run_redrives=frame.map_run[1])
@@ -291,4 +295,5 @@ def restart(definition: dict[str, Any], history: list[dict[str, Any]]) -> Contin
             if i in finished and f.last >= cut and f.first < cut:
                 cut, changed = f.first, True
     done = {i: str(children[i].output) for i in finished if children[i].last < cut}
-    return Continuation(cut - 1, entered, started, Plan(name, input_text, Inner(done=done)))
+    return Continuation(cut - 1, entered, started, Plan(name, input_text, Inner(done=done),
+                                                        dict(root.variables)))

@@ -399,3 +399,39 @@ def test_aborted_parallel_keeps_the_branch_that_finished(sfn: Any, server: Serve
     assert calls["quick"] == 1
     sfn.stop_execution(executionArn=execution)
     assert wait_for(sfn, execution)["status"] == "ABORTED"
+
+
+def test_redrive_keeps_assigned_variables(sfn: Any, server: Server, name: str) -> None:
+    """Variables assigned before the failure (Assign) are there when the failed state runs again,
+    at the top level and inside a Parallel branch."""
+    calls: Counter[str] = Counter()
+
+    def work(payload: Any) -> Any:
+        flaky(calls, "work")
+        return payload
+
+    server.runtime.registry.register(fn(name, "work"), work)
+    arn = create(sfn, name, {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"top": "T"}, "Next": "Par"},
+        "Par": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "Inner", "States": {
+            "Inner": {"Type": "Pass", "Assign": {"inner": "I"}, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": fn(name, "work"), "End": True,
+                     "Parameters": {"top.$": "$top", "inner.$": "$inner"}}}}]}}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert wait_for(sfn, execution)["status"] == "FAILED"
+    sfn.redrive_execution(executionArn=execution)
+    done = wait_for(sfn, execution)
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == [{"top": "T", "inner": "I"}]
+
+
+def test_redrive_runs_the_execution_definition(sfn: Any, name: str) -> None:
+    """AWS: a redriven execution uses the definition it started with, not the machine's latest one."""
+    arn = create(sfn, name, {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Old"}}})
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    assert wait_for(sfn, execution)["status"] == "FAILED"
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
+        {"StartAt": "Boom", "States": {"Boom": {"Type": "Pass", "End": True}}}))
+    sfn.redrive_execution(executionArn=execution)
+    described = wait_for(sfn, execution)
+    assert (described["status"], described["error"], described["redriveCount"]) == ("FAILED", "Old", 1)

@@ -128,3 +128,25 @@ async def test_restart_inside_a_parallel_keeps_a_branch_that_ended_first(tmp_pat
     assert [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e] == [
         "Fan", "Quick", "Slow", "Hold"]
     assert calls[7] == 2
+
+
+ASSIGNED = {"StartAt": "Set", "States": {
+    "Set": {"Type": "Pass", "Assign": {"kept": {"v": 1}}, "Next": "Hold"},
+    "Hold": {"Type": "Wait", "Seconds": 60, "Next": "Use"},
+    "Use": {"Type": "Pass", "Parameters": {"kept.$": "$kept"}, "End": True}}}
+
+
+async def test_restart_keeps_assigned_variables(tmp_path: Path) -> None:
+    clock = ManualClock()
+    first = Runtime(SqliteStore(tmp_path / "data"), clock=clock)
+    async with first.running():
+        rec = first.start(record("vars", ASSIGNED, clock, "{}"), json.dumps(ASSIGNED))
+        await until_sleeping(clock)
+    first.store.close()
+    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()))
+    async with second.running():
+        await until_sleeping(second.clock)  # type: ignore[arg-type]
+        await second.clock.advance(60)  # type: ignore[attr-defined]
+        done = await settle(second, rec["executionArn"])
+    assert done["status"] == "SUCCEEDED", done
+    assert json.loads(done["output"]) == {"kept": {"v": 1}}

@@ -303,10 +303,16 @@ def _item_reader(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None
     config = value.get("ReaderConfig")
     if config is not None and w.expect(config, "OBJECT", f"{at}/ReaderConfig"):
         where = f"{at}/ReaderConfig"
-        w.keys(config, frozenset({"InputType", "CSVHeaderLocation", "CSVHeaders", "MaxItems",
-                                  "MaxItemsPath", "CSVDelimiter", "ManifestType"}), where)
+        w.keys(config, frozenset({"InputType", "CSVHeaderLocation", "CSVHeaders", "MaxItems", "MaxItemsPath",
+                                  "CSVDelimiter", "ManifestType", "Transformation", "ItemsPointer"}), where)
         if "InputType" in config:
             w.enum(config["InputType"], ("CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"), f"{where}/InputType")
+        if "Transformation" in config:
+            w.enum(config["Transformation"], ("NONE", "LOAD_AND_FLATTEN"), f"{where}/Transformation")
+        if "ManifestType" in config:
+            w.enum(config["ManifestType"], ("ATHENA_DATA", "S3_INVENTORY"), f"{where}/ManifestType")
+        if "ItemsPointer" in config:
+            w.expect(config["ItemsPointer"], "STRING", f"{where}/ItemsPointer")
 
 
 def _result_writer(w: Walker, ctx: StateContext, value: JSON, at: Pointer) -> None:

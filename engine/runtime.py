@@ -395,7 +395,8 @@ class Runtime:
         except Exception:  # a bug must not stop the other executions
             log.exception("execution %s crashed", run.arn)
         finally:
-            self._running.pop(run.arn, None)
+            if self._running.get(run.arn) is run:
+                del self._running[run.arn]
             run.done.set()
 
     def cancel(self, key: str) -> bool:
@@ -503,8 +504,9 @@ class Runtime:
             if run.arn in self._map_runs and self._running.get(run.arn) in (run, None):
                 # stopped (or crashed) with a Map Run open: AWS aborts the run (not when a redrive reopened it)
                 self._observe_map(run.arn, {"type": "MapRunAborted", "timestamp": self.clock.now()})
-            self._running.pop(run.arn, None)
-            self._forget_tokens(run.arn)
+            if self._running.get(run.arn) is run:  # a redrive may already run the execution again
+                del self._running[run.arn]
+                self._forget_tokens(run.arn)
             run.done.set()
 
     def _observe_map(self, execution_arn: str, event: Record) -> None:

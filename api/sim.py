@@ -33,6 +33,8 @@ STREAM_PROTOCOL = "agent-events-v1"
 UNLIMITED = 1_000_000
 """What usage limits report for requestsPerMinute when rate limiting is off."""
 _RUN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+MAX_CALL_CHAIN_DEPTH = 10
+"""Sim's limit on the ``X-Sim-Via`` chain (``apps/sim/lib/execution/call-chain.ts``): a chain of 10 is refused."""
 _V2_BODY_KEYS = ("input", "async", "executionTimeoutSeconds", "stream", "selectedOutputs", "includeThinking",
                  "includeToolCalls", "includeFileBase64", "base64MaxBytes")
 _LEGACY_CONTROL = ("selectedOutputs", "triggerType", "stream", "includeFileBase64", "base64MaxBytes",
@@ -239,6 +241,20 @@ def _run_id(request: Request, runs: Runs) -> str | None:
     return run_id
 
 
+def call_chain(request: Request) -> list[str]:
+    """The ``X-Sim-Via`` header as workflow ids: comma-separated, each trimmed, empty entries dropped."""
+    return [part.strip() for part in (request.headers.get("x-sim-via") or "").split(",") if part.strip()]
+
+
+def _check_call_chain(request: Request, *, v2: bool) -> None:
+    """Refuse (409) a call chain already at the depth limit: v2 ``CONFLICT`` + ``CALL_CHAIN_DEPTH_EXCEEDED``."""
+    if len(call_chain(request)) < MAX_CALL_CHAIN_DEPTH:
+        return
+    message = f"Maximum workflow call chain depth ({MAX_CALL_CHAIN_DEPTH}) exceeded."
+    raise _Refused(v2_error("CONFLICT", message, {"code": "CALL_CHAIN_DEPTH_EXCEEDED"}) if v2
+                   else flat_error(409, message, code=None))
+
+
 # ---- output selection and views ---------------------------------------------------------------
 
 def _error_view(error: Any) -> Any:
@@ -328,6 +344,7 @@ async def execute_v2(request: Request, workflow_id: str) -> Response:
     """Run a workflow: 200 with the finished run, 202 queued (async), or SSE (stream)."""
     try:
         _v2_auth(request)
+        _check_call_chain(request, v2=True)
         runs = _service(request.app).runs
         workflow = _workflow(request, workflow_id, v2=True)
         body = await _json_body(request, v2=True)
@@ -454,6 +471,7 @@ def _job(record: Mapping[str, Any]) -> dict[str, Any]:
 async def execute_legacy(request: Request, workflow_id: str) -> Response:
     """The 0.1.x execute: the body is the input; ``X-Execution-Mode: async`` queues a job."""
     try:
+        _check_call_chain(request, v2=False)  # Sim's legacy route checks the chain before auth
         if _key_problem(request) is not None:
             raise _Refused(flat_error(401, "Unauthorized"))
         runs = _service(request.app).runs

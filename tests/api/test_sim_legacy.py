@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server
-from tests.sim.fixtures import FAIL, GREET, cached_legacy_venv, machine, wait_until
+from tests.sim.fixtures import FAIL, GREET, activity_machine, cached_legacy_venv, machine, wait_until
 
 SCRIPT = Path(__file__).resolve().parent.parent / "sim" / "legacy_client.py"
 GREETING = {"greeting": "Hello, Old!", "loud": True}
@@ -75,6 +76,26 @@ def test_legacy_async_202_and_job_lifecycle(http: httpx.Client, server: Server) 
     job = wait_until(finished)
     assert job["metadata"]["completedAt"] >= job["metadata"]["startedAt"]
     assert job["output"] == {"greeting": "Hello, Job!", "loud": True}
+
+
+def test_job_statuses_are_pending_processing_then_terminal(http: httpx.Client, server: Server, sfn: Any) -> None:
+    """Sim's /api/jobs reports pending|processing|completed|failed|cancelled (spec section 6), never queued/running."""
+    activity = sfn.create_activity(name=f"job-{uuid.uuid4().hex[:10]}")["activityArn"]
+    name = machine(server.endpoint, activity_machine(activity))
+    runs = server.server.config.app.state.sim.runs
+    workflow = runs.resolve(name)
+    assert workflow is not None
+    waiting = runs.new(workflow, {}, legacy=True, timeout=60)  # persisted, not started: a queued run
+    job = http.get(f"/api/jobs/{waiting['runId']}", headers={"X-API-Key": "k"}).json()
+    assert (job["taskId"], job["status"], job["metadata"]["startedAt"]) == (waiting["runId"], "pending", None)
+    task = http.post(f"/api/workflows/{name}/execute", json={}, headers={"X-API-Key": "k",
+                                                                         "X-Execution-Mode": "async"}).json()["taskId"]
+    job = wait_until(lambda: (j := http.get(f"/api/jobs/{task}").json())["status"] == "processing" and j)
+    assert "output" not in job and "error" not in job and job["metadata"]["completedAt"] is None
+    token = sfn.get_activity_task(activityArn=activity)["taskToken"]
+    sfn.send_task_success(taskToken=token, output='{"ok": true}')
+    job = wait_until(lambda: (j := http.get(f"/api/jobs/{task}").json())["status"] == "completed" and j)
+    assert job["output"] == {"ok": True}
 
 
 def test_failed_job_reports_the_error_text(http: httpx.Client, server: Server) -> None:

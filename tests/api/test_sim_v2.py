@@ -140,3 +140,64 @@ def test_a_run_id_taken_by_another_execution_gets_a_fresh_execution_name(http: h
     data = response.json()["data"]
     assert (data["runId"], data["status"], data["output"]) == (taken, "completed",
                                                                {"greeting": "Hello, second!", "loud": True})
+
+
+CHAIN_LIMIT_MESSAGE = "Maximum workflow call chain depth (10) exceeded."
+
+
+def test_call_chain_below_the_limit_runs(http: httpx.Client, greet: str) -> None:
+    nine = ",".join(f"wf-{i}" for i in range(9))
+    response = _post(http, greet, {"input": {"name": "Via"}}, headers={"X-Sim-Via": nine})
+    assert response.status_code == 200 and response.json()["data"]["status"] == "completed"
+    # entries are trimmed and empty ones dropped: still nine workflow ids
+    padded = "wf-0,, ," + " ,  ".join(f"wf-{i}" for i in range(1, 9))
+    assert _post(http, greet, {"input": {"name": "Via"}}, headers={"X-Sim-Via": padded}).status_code == 200
+
+
+def test_call_chain_at_the_limit_is_a_409_conflict(http: httpx.Client, greet: str) -> None:
+    ten = ",".join(f"wf-{i}" for i in range(10))
+    run_id = "via-" + greet[-8:]
+    response = _post(http, greet, {"input": {"name": "Via"}}, headers={"X-Sim-Via": ten, "X-Run-Id": run_id})
+    assert response.status_code == 409
+    assert response.json() == {"error": {"code": "CONFLICT", "message": CHAIN_LIMIT_MESSAGE,
+                                         "details": {"code": "CALL_CHAIN_DEPTH_EXCEEDED"}}}
+    assert response.headers["cache-control"] == "private, no-store"
+    # refused before anything ran: the run id was not claimed
+    assert _post(http, greet, {"input": {"name": "Via"}}, headers={"X-Run-Id": run_id}).status_code == 200
+    deeper = _post(http, greet, {"input": {}}, headers={"X-Sim-Via": ten + ",wf-10,wf-11"})
+    assert deeper.status_code == 409 and deeper.json()["error"]["details"] == {"code": "CALL_CHAIN_DEPTH_EXCEEDED"}
+
+
+def test_call_chain_is_checked_before_the_workflow_lookup(http: httpx.Client) -> None:
+    ten = ",".join(f"wf-{i}" for i in range(10))
+    response = _post(http, "no-such-workflow", {"input": {}}, headers={"X-Sim-Via": ten})
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "CONFLICT")
+
+
+def test_legacy_call_chain_at_the_limit_is_a_flat_409(http: httpx.Client, greet: str) -> None:
+    ten = ",".join(f"wf-{i}" for i in range(10))
+    response = http.post(f"/api/workflows/{greet}/execute", json={"name": "Via"}, headers={**KEY, "X-Sim-Via": ten})
+    assert (response.status_code, response.json()) == (409, {"error": CHAIN_LIMIT_MESSAGE})
+    nine = ",".join(f"wf-{i}" for i in range(9))
+    response = http.post(f"/api/workflows/{greet}/execute", json={"name": "Via"}, headers={**KEY, "X-Sim-Via": nine})
+    assert response.status_code == 200 and response.json()["success"] is True
+
+
+BAD_RUN_IDS = ["has space", "a/b", "x" * 129, "", "ünï", "semi;colon"]
+
+
+@pytest.mark.parametrize("run_id", BAD_RUN_IDS, ids=["space", "slash", "129-chars", "empty", "non-ascii", "semicolon"])
+def test_malformed_run_id_is_a_400(http: httpx.Client, greet: str, run_id: str) -> None:
+    response = http.post(f"/api/v2/workflows/{greet}/execute", json={"input": {}},
+                         headers=[("X-API-Key", "k"), ("X-Run-Id", run_id.encode())])
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "BAD_REQUEST", "message": "X-Run-Id must match [A-Za-z0-9._:-]{1,128}",
+                                        "details": [{"path": "X-Run-Id",
+                                                     "message": "X-Run-Id must match [A-Za-z0-9._:-]{1,128}"}]}
+
+
+def test_run_id_of_128_allowed_characters_is_accepted(http: httpx.Client, greet: str) -> None:
+    run_id = ("AZaz09._:-" * 13)[:120] + greet[-8:]
+    assert len(run_id) == 128
+    response = _post(http, greet, {"input": {"name": "Long"}}, headers={"X-Run-Id": run_id})
+    assert response.status_code == 200 and response.json()["data"]["runId"] == run_id

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from engine.asl.intrinsics._functions import FUNCTIONS, Env
 from engine.asl.intrinsics._parse import (
@@ -52,9 +53,14 @@ def parse(text: str) -> Call:
     return _parse(text, _ARITY)
 
 
-def evaluate(call: Call, resolve: Callable[[str], JSON], *, rng: random.Random | None = None) -> JSON:
-    """Evaluate a parsed call; arguments left to right, innermost calls first."""
-    args = [_argument(arg, resolve, rng) for arg in call.args]
+def evaluate(call: Call, resolve: Callable[[str], JSON], *, rng: random.Random | None = None,
+             read: Callable[[Any], JSON] | None = None) -> JSON:
+    """Evaluate a parsed call; arguments left to right, innermost calls first.
+
+    ``read``, when given, takes a path argument's compiled path (``PathArg.compiled``) in
+    place of ``resolve(text)``; it must behave as ``resolve`` does for that path.
+    """
+    args = [_argument(arg, resolve, rng, read) for arg in call.args]
     function = FUNCTIONS[call.name][0]
     first = call.args[0] if call.args else None
     pieces = first.pieces if isinstance(first, Literal) else None
@@ -75,9 +81,12 @@ def referenced_paths(call: Call) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _argument(arg: Arg, resolve: Callable[[str], JSON], rng: random.Random | None) -> JSON:
+def _argument(arg: Arg, resolve: Callable[[str], JSON], rng: random.Random | None,
+              read: Callable[[Any], JSON] | None) -> JSON:
     if isinstance(arg, Literal):
         return arg.value
     if isinstance(arg, PathArg):
+        if read is not None and arg.compiled is not None:
+            return read(arg.compiled)
         return resolve(arg.path)
-    return evaluate(arg, resolve, rng=rng)
+    return evaluate(arg, resolve, rng=rng, read=read)

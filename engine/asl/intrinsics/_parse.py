@@ -15,8 +15,8 @@ with a backslash: ' { } and \\"; any other escape (e.g. ``\\"``) is rejected at 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 from engine.types import JSON
 
@@ -52,6 +52,9 @@ class PathArg:
     """A path argument (``$.a``, ``$$.Execution.Id``, ``$var.x``), resolved at run time."""
 
     path: str
+    compiled: Any = field(default=None, compare=False, repr=False)
+    """``engine.asl.paths.compile_path(path)``, made once at parse time (None if it does not compile;
+    static validation reports such paths)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,4 +215,11 @@ class _Parser:
             self.pos += 1
         if quote or closers:
             raise self.error("unterminated path argument")
-        return PathArg(self.text[start:self.pos].rstrip())
+        text = self.text[start:self.pos].rstrip()
+        # Imported here: engine.asl.paths itself imports this package.
+        from engine.asl.paths import compile_path
+        try:
+            compiled = compile_path(text)
+        except ValueError:
+            compiled = None
+        return PathArg(text, compiled)

@@ -109,7 +109,7 @@ def evaluate_intrinsic(call: intrinsics.Call, scope: Scope, *, field: str) -> JS
         return compile_path(text).get(scope)
 
     try:
-        return intrinsics.evaluate(call, resolve)
+        return intrinsics.evaluate(call, resolve, read=lambda path: path.get(scope))
     except PathNotFound as missing:
         raise _not_found(missing.path, field, scope) from None
 

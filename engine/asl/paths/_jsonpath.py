@@ -82,6 +82,8 @@ class Path:
     """``$`` (input), ``$$`` (context) or the variable name."""
     steps: tuple[Step, ...]
     definite: bool
+    _keys: tuple[str | int, ...] | None = None
+    """For a reference path (single names and indexes only): its keys, read by ``get``'s fast path."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Path) and other.text == self.text
@@ -105,6 +107,23 @@ class Path:
             # AWS: Jayway cannot read a null document; even "Variable": "$" fails on a null
             # input (awslabs/states-language#29). InputPath/OutputPath "$" never get here.
             raise StatesError(ErrorName.RUNTIME, NULL_INPUT)
+        fast = self._keys
+        if fast is not None:
+            # Single names and indexes: read straight down; anything unusual (a miss, a
+            # non-container) is left to the full walk below, which gives Jayway's messages.
+            value = start
+            for key in fast:
+                if type(key) is str:
+                    if type(value) is not dict or key not in value:
+                        break
+                    value = value[key]
+                else:
+                    if type(value) is not list:
+                        break
+                    position = key + len(value) if key < 0 else key
+                    value = value[position] if 0 <= position < len(value) else None
+            else:
+                return value
         # AWS: an indefinite path never fails, it yields [] ($.items[*].v on {}); see the
         # test_json_path_array_wildcard_or_slice_with_no_input cases.
         _walk(self.steps, 0, start, "$", self.definite, found, start)
@@ -149,7 +168,11 @@ def _compile(text: str) -> Path:
     else:
         root, rest = "$", text[1:]
     steps = _Parser(text, rest).parse()
-    return Path(text, root, steps, _is_definite(steps))
+    definite = _is_definite(steps)
+    keys = None
+    if definite and all(len(step[1]) == 1 for step in steps):
+        keys = tuple(step[1][0] for step in steps)
+    return Path(text, root, steps, definite, keys)
 
 
 def _is_definite(steps: tuple[Step, ...]) -> bool:
@@ -431,16 +454,16 @@ Children = Iterator[tuple[JSON, str, bool]]
 
 def _prop(step: Step, value: JSON, at: str, definite: bool, leaf: bool, root: JSON) -> Children:
     names = step[1]
-    fragment = _render(step)
     if not isinstance(value, dict):
         if definite:
+            fragment = _render(step)
             found = "null" if value is None else _JAVA_CLASS.get(type(value), "java.lang.Object")
             raise PathNotFound(at, f"Expected to find an object with property {fragment} in path {at} "
                                    f"but found '{found}'. This is not a json object according to the "
                                    f"JsonProvider: '{_PROVIDER}'.")
         return
     if len(names) > 1 and leaf:
-        yield {name: value[name] for name in names if name in value}, at + fragment, definite
+        yield {name: value[name] for name in names if name in value}, at + _render(step), definite
         return
     token_definite = len(names) == 1
     for name in names:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server
-from tests.sim.fixtures import FAIL, GREET, activity_machine, cached_legacy_venv, machine, wait_until
+from api.sim import RateLimit
+from tests.sim.fixtures import FAIL, GREET, activity_machine, cached_legacy_venv, configured, machine, wait_until
 
 SCRIPT = Path(__file__).resolve().parent.parent / "sim" / "legacy_client.py"
 GREETING = {"greeting": "Hello, Old!", "loud": True}
@@ -44,6 +45,47 @@ def test_sdk_0_1_against_the_server(server: Server, legacy_python: Path) -> None
     assert steps["status"]["is_deployed"] is True and steps["validate_unknown"] is False
     assert steps["usage"]["success"] is True and steps["usage"]["rate_limit"]["authType"] == "api"
     assert steps["unknown"] == {"message": "Workflow not found", "code": "WORKFLOW_NOT_FOUND", "status": 404}
+
+
+GUARDED_SCRIPT = """
+import json, sys, time
+from simstudio import SimStudioClient, SimStudioError
+base, name, key = sys.argv[1:4]
+def emit(step, value):
+    print(json.dumps({"step": step, "value": value}), flush=True)
+with SimStudioClient(api_key="wrong-key", base_url=base) as client:
+    try:
+        client.execute_workflow(name, {"name": "W"})
+    except SimStudioError as error:
+        emit("wrong_key", [str(error), error.code, error.status])
+with SimStudioClient(api_key=key, base_url=base) as client:
+    emit("first", client.execute_workflow(name, {"name": "A"}).output)
+    try:
+        client.execute_workflow(name, {"name": "B"})
+    except SimStudioError as error:
+        emit("limited", [str(error), error.code, error.status])
+    info = client.get_rate_limit_info()
+    emit("info", [info.limit, info.remaining, info.reset, info.retry_after])
+    started = time.monotonic()
+    emit("retried", client.execute_with_retry(name, {"name": "C"}, max_retries=3).output)
+    emit("retry_seconds", time.monotonic() - started)
+"""
+
+
+def test_sdk_0_1_wrong_key_and_execute_with_retry(legacy_python: Path) -> None:
+    """0.1.2 against a keyed, rate-limited server: 401 with the flat code, then 429 and a retry that recovers."""
+    with configured(api_keys=["legacy-good-key"], rate_limit=RateLimit(1, 1.0)) as guarded:
+        name = machine(guarded.endpoint, GREET)
+        done = subprocess.run([str(legacy_python), "-c", GUARDED_SCRIPT, guarded.endpoint, name, "legacy-good-key"],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    steps = {line["step"]: line["value"] for line in map(json.loads, done.stdout.splitlines())}
+    assert steps["wrong_key"] == ["Unauthorized", "UNAUTHORIZED", 401]
+    assert steps["first"] == {"greeting": "Hello, A!", "loud": True}
+    assert steps["limited"] == ["Rate limit exceeded. Retry after 1000ms", "RATE_LIMIT_EXCEEDED", 429]
+    limit, remaining, reset, retry_after = steps["info"]
+    assert (limit, remaining, retry_after) == (1, 0, 1000) and reset > 1_700_000_000  # epoch seconds, as 0.1.x parses
+    assert steps["retried"] == {"greeting": "Hello, C!", "loud": True} and steps["retry_seconds"] < 5
 
 
 def test_legacy_sync_body_is_the_input(http: httpx.Client, server: Server) -> None:
@@ -82,7 +124,8 @@ def test_job_statuses_are_pending_processing_then_terminal(http: httpx.Client, s
     """Sim's /api/jobs reports pending|processing|completed|failed|cancelled (spec section 6), never queued/running."""
     activity = sfn.create_activity(name=f"job-{uuid.uuid4().hex[:10]}")["activityArn"]
     name = machine(server.endpoint, activity_machine(activity))
-    runs = server.server.config.app.state.sim.runs
+    app: Any = server.server.config.app
+    runs = app.state.sim.runs
     workflow = runs.resolve(name)
     assert workflow is not None
     waiting = runs.new(workflow, {}, legacy=True, timeout=60)  # persisted, not started: a queued run

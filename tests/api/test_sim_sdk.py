@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import simstudio
 from simstudio import AsyncExecutionResult, SimStudioClient, SimStudioError, WorkflowExecutionResult
 
 from tests.api.conftest import Server
@@ -24,6 +25,10 @@ def _sync(client: SimStudioClient, workflow: str, data: Any = None, **kw: Any) -
     result = client.execute_workflow(workflow, data, **kw)
     assert isinstance(result, WorkflowExecutionResult)
     return result
+
+
+def test_the_tests_drive_the_current_0_2_sdk() -> None:
+    assert simstudio.__version__.startswith("0.2."), simstudio.__version__
 
 
 def test_sync_success_returns_the_output_and_run_metadata(server: Server, client: SimStudioClient) -> None:

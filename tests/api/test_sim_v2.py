@@ -189,7 +189,7 @@ BAD_RUN_IDS = ["has space", "a/b", "x" * 129, "", "ünï", "semi;colon"]
 @pytest.mark.parametrize("run_id", BAD_RUN_IDS, ids=["space", "slash", "129-chars", "empty", "non-ascii", "semicolon"])
 def test_malformed_run_id_is_a_400(http: httpx.Client, greet: str, run_id: str) -> None:
     response = http.post(f"/api/v2/workflows/{greet}/execute", json={"input": {}},
-                         headers=[("X-API-Key", "k"), ("X-Run-Id", run_id.encode())])
+                         headers=[(b"X-API-Key", b"k"), (b"X-Run-Id", run_id.encode())])
     assert response.status_code == 400
     assert response.json()["error"] == {"code": "BAD_REQUEST", "message": "X-Run-Id must match [A-Za-z0-9._:-]{1,128}",
                                         "details": [{"path": "X-Run-Id",

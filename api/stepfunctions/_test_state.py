@@ -406,6 +406,37 @@ async def _run(loaded: Any, input_text: str, info: Any, registry: Any, clock: An
     return ExecutionResult("SUCCEEDED", out_text, None, None, history.events), dict(frame.variables)
 
 
+def _context_overrides(context: Any, state: dict[str, Any], config: dict[str, Any]) \
+        -> dict[str, dict[str, Any]] | None:
+    """The ``State`` and ``Task`` fields the run's ``$$`` takes from the request (None: nothing to lay over).
+
+    The ``context`` member's ``State``/``Task`` fields stand as given; ``State.RetryCount`` otherwise
+    follows ``stateConfiguration.retrierRetryCount`` (0 for a state with a Retry, whose retriers the
+    test machine drops: TestState answers RETRIABLE instead of retrying).
+    """
+    overrides: dict[str, dict[str, Any]] = {}
+    given = context if isinstance(context, dict) else {}
+    for part in ("State", "Task"):
+        if isinstance(given.get(part), dict) and given[part]:
+            overrides[part] = dict(given[part])
+    if "RetryCount" not in overrides.get("State", {}):
+        count = config.get("retrierRetryCount")
+        if count is not None or state.get("Retry"):
+            overrides.setdefault("State", {})["RetryCount"] = int(count or 0)
+    return overrides or None
+
+
+def _inspection_context(context: Any, overrides: dict[str, dict[str, Any]] | None) -> Any:
+    """The ``$$`` the inspection data's JSONPath steps read: the given context with the run's overrides."""
+    if not overrides:
+        return context
+    merged = dict(context) if isinstance(context, dict) else {}
+    for part, fields in overrides.items():
+        base = merged.get(part)
+        merged[part] = {**base, **fields} if isinstance(base, dict) else dict(fields)
+    return merged
+
+
 async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) -> Result:
     """TestState: run the state of ``p["definition"]`` once and answer as AWS does."""
     from engine.asl.inputs import parse_execution_input
@@ -454,11 +485,13 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
               "stateMachineArn": arn_builder.state_machine(machine_name), "input": input_text,
               "startDate": epoch(runtime.clock.now()), "roleArn": p.get("roleArn"), "type": "EXPRESS"}
     # AWS: $$.Execution.RoleArn is null when the test gives no role
-    result, after_variables = await _run(loaded, input_text, runtime.info(record), registry, ScaledClock(0),
+    info = runtime.info(record)
+    info.context_overrides = _context_overrides(context, state, config)
+    result, after_variables = await _run(loaded, input_text, info, registry, ScaledClock(0),
                                          variables, context)
     response = _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
                               variables=after_variables, input_value=input_value,
-                              context=context)
+                              context=_inspection_context(context, info.context_overrides))
     if mock is not None and "result" in mock:
         _echo_mock_text(response, mock["result"])
     return response

@@ -28,6 +28,10 @@ class ExecutionInfo:
     redrive_count: int = 0
     state_machine_type: str = "STANDARD"
     extra: dict[str, Any] = field(default_factory=dict)
+    context_overrides: dict[str, dict[str, Any]] | None = None
+    """Fields laid over the ``$$`` of every state of the run, per part (``{"State": {"RetryCount": 2},
+    "Task": {"Token": "t"}}``): what TestState's ``context`` and ``retrierRetryCount`` seed. Read only
+    when a state's ``$$`` is built, so a run without overrides pays nothing."""
 
 
 def default_info(start_time: datetime, state_machine_type: str = "STANDARD") -> ExecutionInfo:
@@ -72,8 +76,12 @@ def state_machine_part(info: ExecutionInfo) -> dict[str, Any]:
 
 def build(execution: dict[str, Any], machine: dict[str, Any], state_name: str, entered: datetime,
           retry_count: int | None = None, *, task_token: str | None = None,
-          map_item: tuple[int, JSON] | None = None) -> dict[str, Any]:
-    """The whole ``$$`` object for one state (``State.RetryCount`` only for states with Retry)."""
+          map_item: tuple[int, JSON] | None = None,
+          overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole ``$$`` object for one state (``State.RetryCount`` only for states with Retry).
+
+    ``overrides`` (``ExecutionInfo.context_overrides``) are merged over the built parts, field by field.
+    """
     state: dict[str, Any] = {"Name": state_name, "EnteredTime": iso_time(entered)}
     if retry_count is not None:
         state["RetryCount"] = retry_count
@@ -82,4 +90,8 @@ def build(execution: dict[str, Any], machine: dict[str, Any], state_name: str, e
         context["Task"] = {"Token": task_token}
     if map_item is not None:
         context["Map"] = {"Item": {"Index": map_item[0], "Value": map_item[1]}}
+    if overrides:
+        for part, fields in overrides.items():
+            base = context.get(part)
+            context[part] = {**base, **fields} if isinstance(base, dict) else dict(fields)
     return context

@@ -79,7 +79,7 @@ _UNREAD: dict[str, Any] = {}
 class Entry:
     """One visit of a state: its StateEntered event id and time, retry count, lazy ``$$``."""
 
-    __slots__ = ("state", "frame", "id", "prev", "time", "retry_count", "_context", "task_token")
+    __slots__ = ("state", "frame", "id", "prev", "time", "retry_count", "_context", "_context_retry", "task_token")
 
     def __init__(self, state: State, frame: Frame, event_id: int, prev: int, time: datetime) -> None:
         self.state = state
@@ -89,15 +89,18 @@ class Entry:
         self.time = time
         self.retry_count = 0
         self._context: dict[str, Any] | None = None
+        self._context_retry = 0
         self.task_token: str | None = None
 
     def context(self) -> dict[str, Any]:
         """The context object ``$$`` for this visit."""
-        if self._context is None or self._context["State"].get("RetryCount", 0) != self.retry_count:
+        if self._context is None or self._context_retry != self.retry_count:
             ex = self.frame.ex
             self._context = context_object.build(ex.execution_part, ex.machine_part, self.state.name, self.time,
                                                  self.retry_count if self.state.retry else None,
-                                                 task_token=self.task_token)
+                                                 task_token=self.task_token,
+                                                 overrides=ex.info.context_overrides)
+            self._context_retry = self.retry_count
         return self._context
 
     def now(self) -> datetime:

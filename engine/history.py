@@ -74,19 +74,17 @@ class History:
             details: dict[str, Any] | None = None, *, timestamp: datetime | None = None) -> int:
         """Append one event; returns its id. Raises HistoryLimitExceeded past the limit."""
         event_id = self._count + 1
-        if event_id > self.limit - 1 and not self._closing:
+        if event_id >= self.limit and not self._closing:
             # keep one slot for the closing ExecutionFailed event
             raise HistoryLimitExceeded()
         moment = timestamp or self._clock.now()
         self.last_time = moment
-        event: HistoryEvent = {
-            "timestamp": moment,
-            "type": event_type,
-            "id": event_id,
-            "previousEventId": previous,
-        }
-        if key is not None:
-            event[key] = details if details is not None else {}
+        event: HistoryEvent
+        if key is None:
+            event = {"timestamp": moment, "type": event_type, "id": event_id, "previousEventId": previous}
+        else:
+            event = {"timestamp": moment, "type": event_type, "id": event_id, "previousEventId": previous,
+                     key: details if details is not None else {}}
         self._count = event_id
         if self._keep:
             self.events.append(event)

@@ -60,11 +60,19 @@ def evaluate(call: Call, resolve: Callable[[str], JSON], *, rng: random.Random |
     ``read``, when given, takes a path argument's compiled path (``PathArg.compiled``) in
     place of ``resolve(text)``; it must behave as ``resolve`` does for that path.
     """
-    args = [_argument(arg, resolve, rng, read) for arg in call.args]
-    function = FUNCTIONS[call.name][0]
+    args: list[JSON] = []
+    for arg in call.args:
+        kind = type(arg)
+        if kind is Literal:
+            args.append(arg.value)
+        elif kind is PathArg:
+            compiled = arg.compiled
+            args.append(resolve(arg.path) if read is None or compiled is None else read(compiled))
+        else:
+            args.append(evaluate(arg, resolve, rng=rng, read=read))
     first = call.args[0] if call.args else None
-    pieces = first.pieces if isinstance(first, Literal) else None
-    return function(args, Env(call.name, rng or _RNG, pieces))
+    pieces = first.pieces if type(first) is Literal else None
+    return FUNCTIONS[call.name][0](args, Env(call.name, rng or _RNG, pieces))
 
 
 def referenced_paths(call: Call) -> tuple[str, ...]:
@@ -79,14 +87,3 @@ def referenced_paths(call: Call) -> tuple[str, ...]:
         elif isinstance(arg, Call):
             found.extend(referenced_paths(arg))
     return tuple(found)
-
-
-def _argument(arg: Arg, resolve: Callable[[str], JSON], rng: random.Random | None,
-              read: Callable[[Any], JSON] | None) -> JSON:
-    if isinstance(arg, Literal):
-        return arg.value
-    if isinstance(arg, PathArg):
-        if read is not None and arg.compiled is not None:
-            return read(arg.compiled)
-        return resolve(arg.path)
-    return evaluate(arg, resolve, rng=rng, read=read)

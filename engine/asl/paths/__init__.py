@@ -86,9 +86,14 @@ def _compile_entry(key: str, item: JSON) -> _Entry:
 def _render_node(node: Any, scope: Scope) -> JSON:
     if isinstance(node, list):
         return [_render_node(item, scope) for item in node]
-    if isinstance(node, tuple) and node[:1] == ("literal",):
-        return copy.deepcopy(node[1])
+    if isinstance(node, tuple) and node and node[0] == "literal":
+        value = node[1]
+        # deepcopy hands back strings, numbers, booleans and null themselves
+        return value if type(value) in _ATOMS else copy.deepcopy(value)
     return {entry.key: _render_entry(entry, scope) for entry in node}
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def _render_entry(entry: _Entry, scope: Scope) -> JSON:

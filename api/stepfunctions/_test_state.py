@@ -376,8 +376,9 @@ def _map_mock(state: dict[str, Any], mock: dict[str, Any], config: dict[str, Any
 
 
 async def _run(loaded: Any, input_text: str, info: Any, registry: Any, clock: Any, variables: dict[str, Any],
-               context: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
-    """engine.asl.run with the TestState seeds (variables, context object); also the variables afterwards."""
+               context: dict[str, Any] | None) -> tuple[Any, dict[str, Any], tuple[dict[str, Any], dict[str, Any]]]:
+    """engine.asl.run with the TestState seeds (variables, context object); also the variables afterwards
+    and the run's ``$$.Execution`` and ``$$.StateMachine``."""
     from engine.asl.interpreter import Execution, ExecutionResult, parse_input
     from engine.asl.states import Frame
     from engine.errors import StatesError
@@ -401,9 +402,11 @@ async def _run(loaded: Any, input_text: str, info: Any, registry: Any, clock: An
     except StatesError as err:
         history.close()
         error = getattr(err, "raw_error", err.error)
-        return ExecutionResult("FAILED", None, error, err.cause, history.events), dict(frame.variables)
+        return (ExecutionResult("FAILED", None, error, err.cause, history.events), dict(frame.variables),
+                (ex.execution_part, ex.machine_part))
     history.close()
-    return ExecutionResult("SUCCEEDED", out_text, None, None, history.events), dict(frame.variables)
+    return (ExecutionResult("SUCCEEDED", out_text, None, None, history.events), dict(frame.variables),
+            (ex.execution_part, ex.machine_part))
 
 
 def _context_overrides(context: Any, state: dict[str, Any], config: dict[str, Any]) \
@@ -426,15 +429,16 @@ def _context_overrides(context: Any, state: dict[str, Any], config: dict[str, An
     return overrides or None
 
 
-def _inspection_context(context: Any, overrides: dict[str, dict[str, Any]] | None) -> Any:
-    """The ``$$`` the inspection data's JSONPath steps read: the given context with the run's overrides."""
-    if not overrides:
-        return context
-    merged = dict(context) if isinstance(context, dict) else {}
-    for part, fields in overrides.items():
-        base = merged.get(part)
-        merged[part] = {**base, **fields} if isinstance(base, dict) else dict(fields)
-    return merged
+def _inspection_context(parts: tuple[dict[str, Any], dict[str, Any]], name: str, state: dict[str, Any],
+                        history: list[dict[str, Any]], overrides: dict[str, dict[str, Any]] | None) -> Any:
+    """The ``$$`` the inspection data's JSONPath steps read: the run's own (Execution and StateMachine as
+    the run had them, State entered when the run entered it, the overrides laid over)."""
+    from engine.asl import context as context_object
+    entered = next((e["timestamp"] for e in history if e["type"].endswith("StateEntered")), None)
+    if entered is None:
+        return None
+    return context_object.build(parts[0], parts[1], name, entered, 0 if state.get("Retry") else None,
+                                overrides=overrides)
 
 
 async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) -> Result:
@@ -487,11 +491,12 @@ async def run_test_state(runtime: Runtime, p: Params, arn_builder: arns.Arns) ->
     # AWS: $$.Execution.RoleArn is null when the test gives no role
     info = runtime.info(record)
     info.context_overrides = _context_overrides(context, state, config)
-    result, after_variables = await _run(loaded, input_text, info, registry, ScaledClock(0),
-                                         variables, context)
+    result, after_variables, parts = await _run(loaded, input_text, info, registry, ScaledClock(0),
+                                                variables, context)
     response = _test_response(p, name, state, targets, result, jsonata=jsonata, config=config,
                               variables=after_variables, input_value=input_value,
-                              context=_inspection_context(context, info.context_overrides))
+                              context=_inspection_context(parts, name, state, result.history,
+                                                          info.context_overrides))
     if mock is not None and "result" in mock:
         _echo_mock_text(response, mock["result"])
     return response

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.api.conftest import ROLE
 
 CALLBACK = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
@@ -56,3 +59,22 @@ def test_retry_count_in_a_jsonata_pass_follows_retrier_retry_count(sfn: Any) -> 
              "End": True}
     response = sfn.test_state(definition=json.dumps(state), stateConfiguration={"retrierRetryCount": 1})
     assert json.loads(response["output"]) == 1
+
+
+def test_pass_parameters_read_retry_count_from_retrier_retry_count(sfn: Any) -> None:
+    state = {"Type": "Pass", "Parameters": {"retry.$": "$$.State.RetryCount", "name.$": "$$.State.Name"},
+             "End": True}
+    response = sfn.test_state(definition=json.dumps(state), stateConfiguration={"retrierRetryCount": 3},
+                              inspectionLevel="DEBUG")
+    assert json.loads(response["output"]) == {"retry": 3, "name": "TestState"}
+    assert json.loads(response["inspectionData"]["afterParameters"])["retry"] == 3
+
+
+def test_context_needs_a_mock(sfn: Any) -> None:
+    # AWS: the context member is only accepted with a mock, so a Pass state cannot be given one
+    state = {"Type": "Pass", "Parameters": {"retry.$": "$$.State.RetryCount"}, "End": True}
+    with pytest.raises(ClientError) as caught:
+        sfn.test_state(definition=json.dumps(state), context=json.dumps({"State": {"RetryCount": 1}}))
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ValidationException", "TestState does not support Context when a mock is not specified.")

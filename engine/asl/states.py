@@ -19,7 +19,7 @@ import anyio
 
 from engine.asl import choice as choice_rules
 from engine.asl import context as context_object
-from engine.asl import intrinsics, paths
+from engine.asl import intrinsics, jsonata, paths
 from engine.asl.model import DOLLAR, Choice, Fail, Map, Parallel, Pass, State, Succeed, Task, Wait
 from engine.errors import ErrorName, StatesError
 from engine.types import JSON
@@ -270,8 +270,8 @@ def _choose_jsonata(state: Choice, value: JSON, text: str | None, entry: Entry) 
             source = expression.source if expression is not None else str(branch.condition)
             raise StatesError(
                 ErrorName.QUERY_EVALUATION_ERROR,
-                f"The JSONata expression '{source}' specified for the field 'Condition' returned an "
-                f"unexpected result type. Expected 'boolean', but was '{_type_name(matched)}' for value: "
+                f"The JSONata expression '{source}' specified for the field 'Choices[{index}]/Condition' returned "
+                f"an unexpected result type. Expected 'boolean', but was '{jsonata.type_name(matched)}' for value: "
                 f"{paths.dumps(matched)}",
             )
         if matched:
@@ -282,20 +282,6 @@ def _choose_jsonata(state: Choice, value: JSON, text: str | None, entry: Entry) 
         raise Failure(ErrorName.NO_CHOICE_MATCHED, "No Matches!")
     output, assigned = jsonata_output(state, states, value, entry)
     return Outcome(state.default, output, text if output is value else None, assigned)
-
-
-def _type_name(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")

@@ -29,3 +29,16 @@ def test_a_catcher_output_is_named_with_its_index() -> None:
     result = run_sync(machine, "{}")
     assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
     assert "specified for the field 'Catch[1]/Output/v' returned nothing (undefined)." in (result.cause or "")
+
+
+def test_a_non_boolean_condition_is_named_with_its_rule_index() -> None:
+    machine = load({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Default": "E", "Choices": [
+            {"Condition": "{% false %}", "Next": "E"}, {"Condition": "{% $states.input.n %}", "Next": "E"}]},
+        "E": {"Type": "Succeed"}}})
+    result = run_sync(machine, '{"n": 5}')
+    assert (result.status, result.error) == ("FAILED", "States.QueryEvaluationError")
+    assert result.cause == (
+        "An error occurred while executing the state 'C' (entered at the event id #2). The JSONata "
+        "expression '$states.input.n' specified for the field 'Choices[1]/Condition' returned an unexpected "
+        "result type. Expected 'boolean', but was 'number' for value: 5")

@@ -5,10 +5,8 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +41,6 @@ def test_serve_arguments() -> None:
                                         "model_endpoint": "http://h/v1", "model_map": {"a": "b"}}
 
 
-def _wait_until_listening(endpoint: str) -> None:
-    """The CLI prints its endpoint once the socket is bound, a moment before uvicorn listens on it."""
-    host, port = endpoint.removeprefix("http://").split(":")
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
 def test_statesim_serve_runs_flows_with_a_mock_file(tmp_path: Path) -> None:
     mocks = tmp_path / "mocks.json"
     mocks.write_text(json.dumps({"served": {"P": "mocked answer"}}))
@@ -71,7 +55,6 @@ def test_statesim_serve_runs_flows_with_a_mock_file(tmp_path: Path) -> None:
             if found:
                 endpoint = found.group(0)
                 break
-        _wait_until_listening(endpoint)
         agent, runtime = make_client(endpoint, "bedrock-agent"), make_client(endpoint, "bedrock-agent-runtime")
         definition = {"nodes": [inp(), prompt("P", "{{q}}", [io("q")]), out()],
                       "connections": [data("In", "document", "P", "q"), data("P", "modelCompletion", "Out", "document")]}

@@ -5,10 +5,8 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,26 +35,12 @@ def _serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str,
                 break
         endpoint = re.search(r"http://127\.0\.0\.1:\d+", "\n".join(lines))
         assert endpoint is not None, lines
-        _wait_until_listening(endpoint.group(0))
         yield endpoint.group(0), lines
     finally:
         process.terminate()
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
-
-
-def _wait_until_listening(endpoint: str) -> None:
-    host, port = endpoint.removeprefix("http://").split(":")
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 def test_keys_from_flags_and_env_and_a_rate_limit() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,27 +67,12 @@ def served(tmp_path_factory: pytest.TempPathFactory, s3_dir: Path, lambda_endpoi
                 endpoint = found.group(0)
                 break
         assert endpoint, "statesim serve printed no endpoint"
-        _until_listening(endpoint)
         yield endpoint
     finally:
         process.terminate()
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
-
-
-def _until_listening(endpoint: str) -> None:
-    """The endpoint is printed once the socket is bound; uvicorn listens a moment later."""
-    host, port = endpoint.rsplit("/", 1)[1].split(":")
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection((host, int(port)), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 def _run(sfn: Any, arn: str, case: str) -> dict[str, Any]:

@@ -1,11 +1,16 @@
 """A real statesim server (uvicorn, ephemeral port, in a thread) and boto3 clients for it."""
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -98,3 +103,31 @@ def wait_for(sfn: Any, execution_arn: str, timeout: float = 10.0) -> dict[str, A
         if described["status"] != "RUNNING" or time.monotonic() > deadline:
             return described
         time.sleep(0.02)
+
+
+class ServeProcess:
+    """``statesim serve --port 0 --data-dir DIR ARGS`` in a child process, for kill -9 and restart tests.
+
+    The CLI listens before it prints its endpoint, so requests sent at once queue until it serves.
+    """
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args],
+            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.proc.stdout is not None
+        self.endpoint = self.proc.stdout.readline().strip().rsplit(" ", 1)[1]
+
+    def client_for(self, service: str = "stepfunctions") -> Any:
+        return make_client(self.endpoint, service)
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()

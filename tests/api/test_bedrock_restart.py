@@ -4,11 +4,7 @@ state in memory, so they are not resumed), its events up to the kill are kept, a
 still runs."""
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,44 +13,20 @@ from typing import Any
 import pytest
 
 from api.bedrock_agent import INTERRUPTED
-from tests.api.conftest import ROLE, make_client
+from tests.api.conftest import ROLE, ServeProcess
 from tests.engine.flows._defs import data, inp, io, out, prompt
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "amazon.nova-lite-v1:0"
 
 
-class Serve:
-    """``statesim serve --port 0 --data-dir DIR [ARGS]`` in a child process, with flows clients."""
+class Serve(ServeProcess):
+    """``statesim serve`` in a child process, with the two Bedrock clients."""
 
     def __init__(self, data_dir: Path, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout is not None
-        endpoint = self.proc.stdout.readline().strip().rsplit(" ", 1)[1]
-        self.agent = make_client(endpoint, "bedrock-agent")
-        self.runtime = make_client(endpoint, "bedrock-agent-runtime")
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                self.agent.list_flows()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        super().__init__(data_dir, *args)
+        self.agent = self.client_for("bedrock-agent")
+        self.runtime = self.client_for("bedrock-agent-runtime")
 
 
 @pytest.fixture

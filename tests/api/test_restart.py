@@ -3,8 +3,6 @@ executions parked in a Wait, on a task token and on an activity all finish, with
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,42 +13,17 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ROLE, make_client, wait_for
+from tests.api.conftest import ROLE, ServeProcess, make_client, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Process:
-    """``statesim serve --port 0 --data-dir DIR`` in a child process."""
+class Process(ServeProcess):
+    """``statesim serve --port 0 --data-dir DIR`` in a child process, with a Step Functions client."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", "0", "--data-dir", str(data_dir)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert self.proc.stdout is not None
-        first = self.proc.stdout.readline()
-        self.endpoint = first.strip().rsplit(" ", 1)[1]
-        self.client = make_client(self.endpoint)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                self.client.list_state_machines()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        super().__init__(data_dir)
+        self.client = self.client_for()
 
 
 @pytest.fixture

@@ -98,35 +98,29 @@ def _check_declared_types(node: Node) -> Iterator[Validation]:
 
 
 def _check_inputs(node: Node, fixed: Any, required: tuple[str, ...]) -> Iterator[Validation]:
-    declared = {i.name for i in node.inputs}
-    for item in node.inputs:
-        if fixed is not None and item.name not in fixed:
-            yield finding("UnknownNodeInput", f"Node '{node.name}' has no input named '{item.name}'.",
-                          node=node.name, input=item.name)
-        elif fixed is not None and fixed[item.name] != ANY and item.type != fixed[item.name]:
-            yield finding("MismatchedNodeInputType",
-                          f"Input '{item.name}' of node '{node.name}' must be of type {fixed[item.name]}.",
-                          node=node.name, input=item.name, expectedType=fixed[item.name])
-    for name in required:
-        if name not in declared:
-            yield finding("MissingNodeInput", f"Node '{node.name}' is missing the input '{name}'.",
-                          node=node.name, input=name)
+    return _check_ports(node, node.inputs, "input", "Input", fixed, required)
 
 
 def _check_outputs(node: Node, fixed: Any, required: tuple[str, ...]) -> Iterator[Validation]:
-    declared = {o.name for o in node.outputs}
-    for item in node.outputs:
+    return _check_ports(node, node.outputs, "output", "Output", fixed, required)
+
+
+def _check_ports(node: Node, ports: Any, kind: str, title: str, fixed: Any,
+                 required: tuple[str, ...]) -> Iterator[Validation]:
+    """Unknown, mistyped and missing inputs or outputs (``kind`` names the field, as AWS does)."""
+    declared = {p.name for p in ports}
+    for item in ports:
         if fixed is not None and item.name not in fixed:
-            yield finding("UnknownNodeOutput", f"Node '{node.name}' has no output named '{item.name}'.",
-                          node=node.name, output=item.name)
+            yield finding(f"UnknownNode{title}", f"Node '{node.name}' has no {kind} named '{item.name}'.",
+                          node=node.name, **{kind: item.name})
         elif fixed is not None and fixed[item.name] != ANY and item.type != fixed[item.name]:
-            yield finding("MismatchedNodeOutputType",
-                          f"Output '{item.name}' of node '{node.name}' must be of type {fixed[item.name]}.",
-                          node=node.name, output=item.name, expectedType=fixed[item.name])
+            yield finding(f"MismatchedNode{title}Type",
+                          f"{title} '{item.name}' of node '{node.name}' must be of type {fixed[item.name]}.",
+                          node=node.name, **{kind: item.name}, expectedType=fixed[item.name])
     for name in required:
         if name not in declared:
-            yield finding("MissingNodeOutput", f"Node '{node.name}' is missing the output '{name}'.",
-                          node=node.name, output=name)
+            yield finding(f"MissingNode{title}", f"Node '{node.name}' is missing the {kind} '{name}'.",
+                          node=node.name, **{kind: name})
 
 
 def _check_expressions(node: Node) -> Iterator[Validation]:

@@ -10,36 +10,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import anyio
-
 from engine.clock import ManualClock
-from engine.runtime import Runtime, epoch
+from engine.runtime import Runtime
 from engine.store import SqliteStore
 from engine.tasks.registry import TaskRegistry
+from tests.engine._runtime_support import record, resume_after_wait, until_sleeping
 
-MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
 WORK = "arn:aws:lambda:us-east-1:123456789012:function:work"
-
-
-def record(name: str, definition: dict[str, Any], clock: ManualClock, input_text: str) -> dict[str, Any]:
-    return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:m:{name}", "name": name,
-            "stateMachineArn": MACHINE, "input": input_text, "startDate": epoch(clock.now()),
-            "definition": json.dumps(definition), "roleArn": "arn:aws:iam::123456789012:role/r", "type": "STANDARD"}
-
-
-async def until_sleeping(clock: ManualClock) -> None:
-    with anyio.fail_after(5):
-        while clock.pending < 1:
-            await anyio.sleep(0.001)
-
-
-async def settle(runtime: Runtime, arn: str) -> dict[str, Any]:
-    with anyio.fail_after(5):
-        while runtime.is_running(arn):
-            await anyio.sleep(0.001)
-    stored = runtime.store.get("execution", arn)
-    assert stored is not None
-    return stored
 
 
 def registry(calls: Counter[int]) -> TaskRegistry:
@@ -75,11 +52,7 @@ async def test_restart_inside_a_map_keeps_the_iterations_that_ended(tmp_path: Pa
     first.store.close()
     assert calls == {0: 1, 1: 1, 2: 1}
 
-    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()), registry=registry(calls))
-    async with second.running():
-        await until_sleeping(second.clock)  # type: ignore[arg-type]
-        await second.clock.advance(60)  # type: ignore[attr-defined]
-        done = await settle(second, rec["executionArn"])
+    second, done = await resume_after_wait(tmp_path / "data", clock, rec["executionArn"], 60, registry=registry(calls))
     assert done["status"] == "SUCCEEDED", done
     assert json.loads(done["output"]) == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert calls == {0: 1, 1: 1, 2: 2}  # iterations 0 and 1 ended before the restart: not run again
@@ -113,11 +86,7 @@ async def test_restart_inside_a_parallel_keeps_a_branch_that_ended_first(tmp_pat
         rec = first.start(record("par", PARALLEL, clock, '{"n": 7}'), json.dumps(PARALLEL))
         await until_sleeping(clock)
     first.store.close()
-    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()), registry=registry(calls))
-    async with second.running():
-        await until_sleeping(second.clock)  # type: ignore[arg-type]
-        await second.clock.advance(60)  # type: ignore[attr-defined]
-        done = await settle(second, rec["executionArn"])
+    second, done = await resume_after_wait(tmp_path / "data", clock, rec["executionArn"], 60, registry=registry(calls))
     assert done["status"] == "SUCCEEDED", done
     assert json.loads(done["output"]) == ["q", {"n": 7}]
     events = second.store.events(rec["executionArn"])
@@ -143,10 +112,6 @@ async def test_restart_keeps_assigned_variables(tmp_path: Path) -> None:
         rec = first.start(record("vars", ASSIGNED, clock, "{}"), json.dumps(ASSIGNED))
         await until_sleeping(clock)
     first.store.close()
-    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()))
-    async with second.running():
-        await until_sleeping(second.clock)  # type: ignore[arg-type]
-        await second.clock.advance(60)  # type: ignore[attr-defined]
-        done = await settle(second, rec["executionArn"])
+    second, done = await resume_after_wait(tmp_path / "data", clock, rec["executionArn"], 60)
     assert done["status"] == "SUCCEEDED", done
     assert json.loads(done["output"]) == {"kept": {"v": 1}}

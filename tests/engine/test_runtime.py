@@ -3,43 +3,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
 from engine.clock import ManualClock
-from engine.runtime import Runtime, epoch
+from engine.runtime import Runtime
 from engine.store import MemoryStore, SqliteStore
-
-MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:m"
-
-
-def record(name: str, definition: dict[str, Any], clock: ManualClock, input_text: str = "{}") -> dict[str, Any]:
-    return {"executionArn": f"arn:aws:states:us-east-1:123456789012:execution:m:{name}", "name": name,
-            "stateMachineArn": MACHINE, "input": input_text, "startDate": epoch(clock.now()),
-            "definition": json.dumps(definition), "roleArn": "arn:aws:iam::123456789012:role/r", "type": "STANDARD"}
+from tests.engine._runtime_support import MACHINE, record, resume_after_wait, settle, until_sleeping
 
 
 WAIT = {"StartAt": "A", "States": {
     "A": {"Type": "Pass", "Result": {"step": "a"}, "Next": "W"},
     "W": {"Type": "Wait", "Seconds": 600, "Next": "B"},
     "B": {"Type": "Pass", "ResultPath": "$.b", "Result": "done", "End": True}}}
-
-
-async def settle(runtime: Runtime, arn: str) -> dict[str, Any]:
-    with anyio.fail_after(5):
-        while runtime.is_running(arn):
-            await anyio.sleep(0.001)
-    stored = runtime.store.get("execution", arn)
-    assert stored is not None
-    return stored
-
-
-async def until_sleeping(clock: ManualClock, count: int = 1) -> None:
-    with anyio.fail_after(5):
-        while clock.pending < count:
-            await anyio.sleep(0.001)
 
 
 async def test_runs_in_background_and_persists_history() -> None:
@@ -181,11 +158,7 @@ async def test_restart_inside_a_parallel_re_enters_the_parallel(tmp_path: Path) 
         rec = first.start(record("par", PARALLEL, clock, '{"p": 1}'), json.dumps(PARALLEL))
         await until_sleeping(clock)
     first.store.close()
-    second = Runtime(SqliteStore(tmp_path / "data"), clock=ManualClock(clock.now()))
-    async with second.running():
-        await until_sleeping(second.clock)  # type: ignore[arg-type]
-        await second.clock.advance(60)  # type: ignore[attr-defined]
-        done = await settle(second, rec["executionArn"])
+    second, done = await resume_after_wait(tmp_path / "data", clock, rec["executionArn"], 60)
     assert done["status"] == "SUCCEEDED" and json.loads(done["output"]) == [{"p": 1}, "q"]
     events = second.store.events(rec["executionArn"])
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
